@@ -1,0 +1,16 @@
+"""URL root. The admin is the staff product; /healthz is for load balancers and the demo runner."""
+
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+from backoffice import views
+
+admin.site.site_header = "Job marketplace back-office"
+admin.site.site_title = "Back-office"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

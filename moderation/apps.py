@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ModerationConfig(AppConfig):
+    """Reports, screening rules, the review queue, decisions and sanctions (see ARCHITECTURE.md §2)."""
+
+    name = "moderation"
+    verbose_name = _("Moderation")
