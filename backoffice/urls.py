@@ -1,7 +1,7 @@
 """URL root. The admin is the staff product; /healthz is for load balancers and the demo runner."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from backoffice import views
@@ -12,5 +12,7 @@ admin.site.site_title = "Back-office"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
+    # Korean / English switch (django-admin-interface's language chooser posts here).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -378,10 +378,6 @@ class JobPostingAdmin(BackofficeModelAdmin):
             )
         obj.pk = saved.pk
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        # Applications are read-only here; nothing to save.
-        return None
-
     @admin.action(description=_("Close selected postings…"), permissions=["moderate"])
     def close_postings(self, request: HttpRequest, queryset: QuerySet[JobPosting]) -> HttpResponse | None:
         form = ClosePostingsForm(request.POST if "confirm" in request.POST else None)

@@ -1,0 +1,57 @@
+"""The default periodic jobs, in one place. ``manage.py sync_schedule`` writes them into django-celery-beat
+rows; staff then edit those rows in the admin, and a later sync never overwrites their edits (it only adds
+missing jobs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    task: str
+    crontab: dict[str, str]
+    description: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+DEFAULT_SCHEDULE: tuple[PeriodicJob, ...] = (
+    PeriodicJob(
+        name="Expire postings",
+        task="jobs.expire_postings",
+        # Every 5 minutes: a posting stays visible at most 5 minutes past its expiry.
+        crontab={"minute": "*/5"},
+        description="Expire published postings past their end date or lifetime.",
+        # A run that has waited longer than its interval is superseded by the next one.
+        options={"expires": 300},
+    ),
+)
+
+
+def sync_schedule() -> list[str]:
+    """Create the beat rows that do not exist yet; returns the names created."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    created: list[str] = []
+    for job in DEFAULT_SCHEDULE:
+        if PeriodicTask.objects.filter(name=job.name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=job.crontab.get("minute", "*"),
+            hour=job.crontab.get("hour", "*"),
+            day_of_week=job.crontab.get("day_of_week", "*"),
+            day_of_month=job.crontab.get("day_of_month", "*"),
+            month_of_year=job.crontab.get("month_of_year", "*"),
+            timezone="Asia/Seoul",
+        )
+        PeriodicTask.objects.create(
+            name=job.name,
+            task=job.task,
+            crontab=crontab,
+            description=job.description,
+            expires_seconds=job.options.get("expires"),
+        )
+        created.append(job.name)
+    return created

@@ -1,0 +1,75 @@
+"""Each role's permission set, exactly: widening a role must be a deliberate change to this test."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from backoffice.roles import ANALYST, MODERATOR, OPS_ADMIN, ROLE_PERMISSIONS, SENIOR_MODERATOR
+
+pytestmark = pytest.mark.django_db
+
+READ_JOBS = {
+    "jobs.view_employer",
+    "jobs.view_seeker",
+    "jobs.view_jobposting",
+    "jobs.view_application",
+    "jobs.view_minimumwage",
+}
+
+EXPECTED = {
+    MODERATOR: READ_JOBS | {"jobs.moderate_jobposting"},
+    SENIOR_MODERATOR: READ_JOBS
+    | {
+        "jobs.moderate_jobposting",
+        "jobs.manage_employer_account",
+        "jobs.manage_seeker_account",
+        "backoffice.view_auditlog",
+    },
+    OPS_ADMIN: READ_JOBS
+    | {
+        "jobs.moderate_jobposting",
+        "jobs.manage_employer_account",
+        "jobs.manage_seeker_account",
+        "backoffice.view_auditlog",
+        "jobs.add_jobposting",
+        "jobs.change_jobposting",
+        "jobs.change_employer",
+        "jobs.change_seeker",
+        "jobs.add_minimumwage",
+        "jobs.change_minimumwage",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.view_intervalschedule",
+        "django_celery_results.view_taskresult",
+    },
+    ANALYST: READ_JOBS | {"backoffice.view_auditlog"},
+}
+
+
+def group_permissions(name: str) -> set[str]:
+    group = Group.objects.get(name=name)
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_role_has_exactly_its_permissions(role: str) -> None:
+    # Groups come from the data migration, so this also proves every spec'd permission exists in the DB.
+    assert group_permissions(role) == EXPECTED[role]
+    assert set(ROLE_PERMISSIONS[role]) == EXPECTED[role]
+
+
+def test_analysts_only_read() -> None:
+    assert all(perm.split(".")[1].startswith("view_") for perm in group_permissions(ANALYST))
+
+
+def test_nobody_may_delete_anything_or_edit_the_audit_log() -> None:
+    for role in EXPECTED:
+        perms = group_permissions(role)
+        assert not any(p.split(".")[1].startswith("delete_") for p in perms), role
+        assert not {"backoffice.change_auditlog", "backoffice.add_auditlog"} & perms
+
+
+def test_roles_are_nested_by_seniority() -> None:
+    assert group_permissions(MODERATOR) < group_permissions(SENIOR_MODERATOR) < group_permissions(OPS_ADMIN)
