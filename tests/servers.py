@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PG_USER = "postgres"
+CHROMIUM = "/usr/bin/chromium"
 DB_NAME = "backoffice"
 
 
@@ -55,6 +56,12 @@ def ensure_packages() -> None:
         missing.append("postgresql")
     if shutil.which("redis-server") is None:
         missing.append("redis-server")
+    # The browser tests drive Debian's Chromium through Playwright (no browser download).
+    if not Path(CHROMIUM).exists():
+        missing.append("chromium")
+    # Korean text in screenshots needs a Hangul font; without one every syllable renders as a box.
+    if not Path("/usr/share/fonts/truetype/nanum").exists():
+        missing.append("fonts-nanum")
     if not missing:
         return
     if is_root() and shutil.which("apt-get"):
@@ -64,7 +71,7 @@ def ensure_packages() -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
         return
     sys.exit(
-        "The test suite needs real PostgreSQL and Redis servers, and these are missing: "
+        "The test suite needs real PostgreSQL and Redis servers and Chromium, and these are missing: "
         f"{', '.join(missing)}.\nInstall them with:  sudo apt-get install -y {' '.join(missing)}\n"
         "(the packages only need to be installed; make test starts and stops its own servers)."
     )
