@@ -52,13 +52,16 @@ class AuditLog(models.Model):
     )
     actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
     actor_label = models.CharField(
-        _("actor label"), max_length=150, help_text=_("Username, token name or 'system' at the time.")
+        _("actor label"),
+        max_length=150,
+        help_text=_("Who acted, as named at the time: a username, an API client or the automated job."),
     )
     action = models.CharField(_("action"), max_length=100)
     target_type = models.CharField(_("target type"), max_length=100, blank=True)
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     target_repr = models.CharField(_("target"), max_length=200, blank=True)
-    changes = models.JSONField(_("changes"), default=dict, blank=True, help_text=_("{field: [before, after]}"))
+    # {field: [before, after]}, only the fields that changed.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)

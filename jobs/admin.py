@@ -384,6 +384,9 @@ class JobPostingAdmin(BackofficeModelAdmin):
         if "confirm" in request.POST and form.is_valid():
             closed = skipped = 0
             for posting in queryset:
+                if posting.status == PostingStatus.CLOSED:
+                    skipped += 1
+                    continue
                 try:
                     services.posting_close(
                         actor=Actor.staff(request.user),
@@ -396,7 +399,8 @@ class JobPostingAdmin(BackofficeModelAdmin):
                     skipped += 1
             self.message_user(
                 request,
-                _("%(closed)d closed, %(skipped)d skipped (already closed).") % {"closed": closed, "skipped": skipped},
+                _("%(closed)d closed, %(skipped)d skipped (already closed or not closable).")
+                % {"closed": closed, "skipped": skipped},
                 messages.SUCCESS if closed else messages.WARNING,
             )
             return None

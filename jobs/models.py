@@ -11,10 +11,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jobs.regions import region_name
 
-region_code_validator = RegexValidator(r"^\d{10}$", _("A region is a 10-digit 법정동 code."))
+region_code_validator = RegexValidator(r"^\d{10}$", _("A region is a 10-digit legal-dong (beopjeong-dong) code."))
 business_number_validator = RegexValidator(r"^\d{10}$", _("A business registration number has 10 digits."))
 
 
@@ -48,7 +49,7 @@ class Category(models.TextChoices):
     DELIVERY = "delivery", _("Driving & delivery")
     OFFICE = "office", _("Office & accounting")
     CUSTOMER_SERVICE = "customer_service", _("Customer service & sales")
-    MANUFACTURING = "manufacturing", _("Production, construction & labour")
+    MANUFACTURING = "manufacturing", _("Production, construction & labor")
     CLEANING = "cleaning", _("Cleaning & housekeeping")
     CARE = "care", _("Care (children, pets, elderly)")
     EDUCATION = "education", _("Education & tutoring")
@@ -74,20 +75,21 @@ class CloseReason(models.TextChoices):
 
 
 class ApplicationStatus(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
-    VIEWED = "viewed", _("Viewed")
-    SHORTLISTED = "shortlisted", _("Shortlisted")
-    HIRED = "hired", _("Hired")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Context: Korean says 반려 for a rejected posting but 불합격 for a rejected applicant.
+    SUBMITTED = "submitted", pgettext_lazy("application status", "Submitted")
+    VIEWED = "viewed", pgettext_lazy("application status", "Viewed")
+    SHORTLISTED = "shortlisted", pgettext_lazy("application status", "Shortlisted")
+    HIRED = "hired", pgettext_lazy("application status", "Hired")
+    REJECTED = "rejected", pgettext_lazy("application status", "Rejected")
+    WITHDRAWN = "withdrawn", pgettext_lazy("application status", "Withdrawn")
 
 
 class TimestampedModel(models.Model):
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # occurred_at of the newest marketplace event applied to this row: an older event arriving late must
     # not overwrite newer state (EVENTS.md, "newer occurred_at wins").
-    source_updated_at = models.DateTimeField(_("source updated"), null=True, blank=True, editable=False)
+    source_updated_at = models.DateTimeField(_("source updated at"), null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -145,8 +147,8 @@ class Seeker(TimestampedModel):
         _("account status"), max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
     suspended_until = models.DateTimeField(_("suspended until"), null=True, blank=True)
-    last_active_at = models.DateTimeField(_("last active"), default=timezone.now)
-    anonymized_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    last_active_at = models.DateTimeField(_("last active at"), default=timezone.now)
+    anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("job seeker")
@@ -178,7 +180,7 @@ class MinimumWage(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
     hourly_amount = models.PositiveIntegerField(_("hourly minimum (KRW)"))
     source = models.CharField(_("source"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("minimum wage")
@@ -210,16 +212,16 @@ class JobPosting(TimestampedModel):
     status = models.CharField(
         _("status"), max_length=16, choices=PostingStatus.choices, default=PostingStatus.PENDING_REVIEW
     )
-    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
-    published_at = models.DateTimeField(_("published"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=16, choices=CloseReason.choices, blank=True)
     # Hash of the normalised title and text: exact re-posts share it (near-duplicates are the rules' job).
     content_fingerprint = models.CharField(_("content fingerprint"), max_length=32, editable=False)
     # Denormalised so the changelist, the queue's exposure score and the funnel read a column, not a COUNT.
     application_count = models.PositiveIntegerField(_("applications"), default=0, editable=False)
-    first_application_at = models.DateTimeField(_("first application"), null=True, blank=True, editable=False)
+    first_application_at = models.DateTimeField(_("first application at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("job posting")
@@ -286,13 +288,13 @@ class Application(TimestampedModel):
         _("status"), max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED
     )
     # One timestamp per transition: the funnel metrics (time to first view, to hire) read them directly.
-    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
-    viewed_at = models.DateTimeField(_("viewed"), null=True, blank=True)
-    shortlisted_at = models.DateTimeField(_("shortlisted"), null=True, blank=True)
-    hired_at = models.DateTimeField(_("hired"), null=True, blank=True)
-    rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)
-    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
-    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    viewed_at = models.DateTimeField(_("viewed at"), null=True, blank=True)
+    shortlisted_at = models.DateTimeField(_("shortlisted at"), null=True, blank=True)
+    hired_at = models.DateTimeField(_("hired at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("application")

@@ -91,10 +91,16 @@ class WageFinding:
         return self.minimum.required_amount - self.amount
 
     def describe(self) -> str:
-        return (
-            f"{self.wage_type} {self.amount:,} KRW < {self.minimum.required_amount:,} KRW "
-            f"({self.minimum.paid_hours} h × {self.minimum.hourly_minimum:,} KRW, {self.minimum.year})"
-        )
+        return _(
+            "%(wage_type)s %(amount)s KRW is below the legal %(required)s KRW (%(hours)s h × %(hourly)s KRW, %(year)d)"
+        ) % {
+            "wage_type": WageType(self.wage_type).label,
+            "amount": f"{self.amount:,}",
+            "required": f"{self.minimum.required_amount:,}",
+            "hours": self.minimum.paid_hours,
+            "hourly": f"{self.minimum.hourly_minimum:,}",
+            "year": self.minimum.year,
+        }
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backoffice.audit import Actor, audit_record, snapshot
 from jobs.models import (
@@ -186,9 +187,9 @@ def _set_account_status(
     if status not in AccountStatus.values:
         raise ValidationError({"account_status": f"Unknown account status {status!r}."})
     if status == AccountStatus.SUSPENDED and until is None:
-        raise ValidationError({"suspended_until": "A suspension needs an end time."})
+        raise ValidationError({"suspended_until": _("A suspension needs an end time.")})
     if status == AccountStatus.SUSPENDED and until is not None and until <= timezone.now():
-        raise ValidationError({"suspended_until": "A suspension must end in the future."})
+        raise ValidationError({"suspended_until": _("A suspension must end in the future.")})
     before = snapshot(account, ACCOUNT_FIELDS)
     account.account_status = status
     account.suspended_until = until if status == AccountStatus.SUSPENDED else None
@@ -371,10 +372,11 @@ def posting_change_status(
         return locked
     if not can_transition_posting(locked.status, status):
         raise InvalidTransitionError(
-            f"A posting cannot go from {locked.get_status_display()} to {PostingStatus(status).label}."
+            _("A posting cannot go from %(old)s to %(new)s.")
+            % {"old": locked.get_status_display(), "new": PostingStatus(status).label}
         )
     if status == PostingStatus.CLOSED and close_reason not in CloseReason.values:
-        raise ValidationError({"close_reason": "Closing a posting needs a reason."})
+        raise ValidationError({"close_reason": _("Closing a posting needs a reason.")})
     now = at or timezone.now()
     before = snapshot(locked, POSTING_STATUS_FIELDS)
     locked.status = status
@@ -444,7 +446,7 @@ def posting_expire_due(*, now: dt.datetime | None = None, limit: int = 1000) -> 
 def minimum_wage_set(*, actor: Actor, year: int, hourly_amount: int, source: str = "") -> MinimumWage:
     """Add or correct a year's legal minimum. A new year is announced so live postings are re-checked."""
     if hourly_amount <= 0:
-        raise ValidationError({"hourly_amount": "The minimum wage must be positive."})
+        raise ValidationError({"hourly_amount": _("The minimum wage must be positive.")})
     row = MinimumWage.objects.select_for_update().filter(year=year).first()
     created = row is None
     if row is None:

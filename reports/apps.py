@@ -6,4 +6,4 @@ class ReportsConfig(AppConfig):
     """Metric definitions, daily rollups and the report pages (see ARCHITECTURE.md §2)."""
 
     name = "reports"
-    verbose_name = _("Reports")
+    verbose_name = _("Metrics")

@@ -103,7 +103,7 @@ def test_posting_page_shows_applications_inline_with_constant_queries(admin_clie
 def test_posting_page_flags_a_wage_below_the_minimum(admin_client: Client) -> None:
     posting = JobPostingFactory(wage_amount=9_000)
     page = admin_client.get(reverse("admin:jobs_jobposting_change", args=[posting.pk])).content.decode()
-    assert "hourly 9,000 KRW &lt; 10,320 KRW" in page
+    assert "Hourly 9,000 KRW is below the legal 10,320 KRW" in page
 
 
 def test_employer_page_shows_postings_and_account_status(admin_client: Client) -> None:

@@ -24,13 +24,22 @@ HEADLESS_FLAGS = [
     "--disable-quic",
 ]
 
-# Sync Playwright runs an event loop in this thread; the ORM calls made by fixtures around it are still
-# synchronous and safe here (no concurrent access to a connection).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(scope="session")
+def allow_orm_beside_playwright() -> Iterator[None]:
+    # Sync Playwright runs an event loop in this thread, so Django refuses ORM calls made while it is open.
+    # They are still synchronous and safe here (no concurrent use of a connection); allowed for these tests only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser(allow_orm_beside_playwright: None) -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Browser tests need Debian's Chromium at {CHROMIUM}: run them through `make test`.")
     from playwright.sync_api import sync_playwright
