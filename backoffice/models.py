@@ -91,3 +91,46 @@ class AuditLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogImmutableError("The audit log is append-only; rows cannot be deleted.")
+
+
+class OutboxEvent(models.Model):
+    """An event for the marketplace, written in the same transaction as the change it announces.
+
+    The relay publishes unpublished rows in id order (commit order for rows of one writer) to the
+    ``backoffice.events`` stream and then marks them; a crash in between republishes, never loses, and
+    consumers deduplicate by ``event_id`` (EVENTS.md).
+    """
+
+    event_id = models.UUIDField(_("event id"), unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=64)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    stream_id = models.CharField(_("stream entry id"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox")
+        ordering = ["id"]
+        default_permissions = ("view",)
+        indexes = [
+            # The relay's scan: unpublished rows in id order, tiny however large the table grows.
+            models.Index(fields=["id"], name="outbox_unpublished_idx", condition=models.Q(published_at=None)),
+            models.Index(fields=["type", "-created_at"], name="outbox_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+    def envelope(self) -> dict[str, Any]:
+        """The EVENTS.md envelope, as published."""
+        return {
+            "event_id": str(self.event_id),
+            "type": self.type,
+            "version": self.version,
+            "occurred_at": self.occurred_at.isoformat(),
+            "source": "backoffice",
+            "payload": self.payload,
+        }

@@ -25,14 +25,37 @@ _READ_JOBS = {
     "jobs.view_minimumwage",
 }
 
-_MODERATOR = _READ_JOBS | {
-    "jobs.moderate_jobposting",
+_READ_MODERATION = {
+    "moderation.view_case",
+    "moderation.view_report",
+    "moderation.view_rulehit",
+    "moderation.view_decision",
+    "moderation.view_sanction",
+    "moderation.view_appeal",
+    "moderation.view_secondreview",
+    "moderation.view_reasontemplate",
+    "moderation.view_rule",
+    "moderation.view_reporterstats",
+    "moderation.view_caseevent",
 }
+
+_MODERATOR = (
+    _READ_JOBS
+    | _READ_MODERATION
+    | {
+        "jobs.moderate_jobposting",
+        "moderation.decide_case",
+    }
+)
 
 _SENIOR_MODERATOR = _MODERATOR | {
     "jobs.manage_employer_account",
     "jobs.manage_seeker_account",
     "backoffice.view_auditlog",
+    "moderation.takeover_case",
+    "moderation.handle_escalated_case",
+    "moderation.ban_account",
+    "moderation.undo_decision",
 }
 
 _OPS_ADMIN = _SENIOR_MODERATOR | {
@@ -42,6 +65,11 @@ _OPS_ADMIN = _SENIOR_MODERATOR | {
     "jobs.change_seeker",
     "jobs.add_minimumwage",
     "jobs.change_minimumwage",
+    # Policy wording and screening rules are operations' to maintain.
+    "moderation.add_reasontemplate",
+    "moderation.change_reasontemplate",
+    "moderation.add_rule",
+    "moderation.change_rule",
     # Scheduled automation: ops admins pause, reschedule and inspect the periodic jobs.
     "django_celery_beat.view_periodictask",
     "django_celery_beat.change_periodictask",
@@ -51,9 +79,13 @@ _OPS_ADMIN = _SENIOR_MODERATOR | {
 }
 
 # Analysts read everything they report on and change nothing.
-_ANALYST = _READ_JOBS | {
-    "backoffice.view_auditlog",
-}
+_ANALYST = (
+    _READ_JOBS
+    | _READ_MODERATION
+    | {
+        "backoffice.view_auditlog",
+    }
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     MODERATOR: frozenset(_MODERATOR),

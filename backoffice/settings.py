@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     # The admin theme must come before django.contrib.admin so its templates win.
     "admin_interface",
     "colorfield",
-    "django.contrib.admin",
+    "backoffice.admin_site.BackofficeAdminConfig",  # django.contrib.admin with the back-office site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -213,3 +213,19 @@ LOGGING = {
 # How many rows the admin counts exactly before it says "more than N" (a full COUNT(*) on a large table
 # costs seconds on every page view).
 ADMIN_COUNT_LIMIT = env.int("ADMIN_COUNT_LIMIT", default=10_000)
+
+# --- Moderation -----------------------------------------------------------------------------------------
+# Tunables of the review queue. Scores are documented in moderation/policies.py.
+MODERATION = {
+    # Hours from opening to due, per priority band.
+    "SLA_HOURS": {"urgent": 1, "high": 4, "medium": 24, "low": 72},
+    # Lowest score of each band (below "medium" is low).
+    "BAND_THRESHOLDS": {"urgent": 80, "high": 50, "medium": 25},
+    # A posting is hidden at once (decided by `system`) when its case's score reaches this; a person then
+    # confirms or restores it.
+    "AUTO_HIDE_SCORE": env.int("MODERATION_AUTO_HIDE_SCORE", default=90),
+    "CLAIM_MINUTES": env.int("MODERATION_CLAIM_MINUTES", default=15),
+    "UNDO_MINUTES": env.int("MODERATION_UNDO_MINUTES", default=10),
+    # Share of approvals sent to a second moderator (four-eyes sampling).
+    "SECOND_REVIEW_SHARE": env.float("MODERATION_SECOND_REVIEW_SHARE", default=0.1),
+}

@@ -6,9 +6,6 @@ from django.views.generic import RedirectView
 
 from backoffice import views
 
-admin.site.site_header = "Job marketplace back-office"
-admin.site.site_title = "Back-office"
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
