@@ -17,21 +17,45 @@ READ_JOBS = {
     "jobs.view_minimumwage",
 }
 
+READ_MODERATION = {
+    "moderation.view_case",
+    "moderation.view_report",
+    "moderation.view_rulehit",
+    "moderation.view_decision",
+    "moderation.view_sanction",
+    "moderation.view_appeal",
+    "moderation.view_secondreview",
+    "moderation.view_reasontemplate",
+    "moderation.view_rule",
+    "moderation.view_reporterstats",
+    "moderation.view_caseevent",
+}
+SENIOR_ONLY = {
+    "jobs.manage_employer_account",
+    "jobs.manage_seeker_account",
+    "backoffice.view_auditlog",
+    "moderation.takeover_case",
+    "moderation.handle_escalated_case",
+    "moderation.ban_account",
+    "moderation.undo_decision",
+}
+
 EXPECTED = {
-    MODERATOR: READ_JOBS | {"jobs.moderate_jobposting"},
+    MODERATOR: READ_JOBS | READ_MODERATION | {"jobs.moderate_jobposting", "moderation.decide_case"},
     SENIOR_MODERATOR: READ_JOBS
-    | {
-        "jobs.moderate_jobposting",
-        "jobs.manage_employer_account",
-        "jobs.manage_seeker_account",
-        "backoffice.view_auditlog",
-    },
+    | READ_MODERATION
+    | SENIOR_ONLY
+    | {"jobs.moderate_jobposting", "moderation.decide_case"},
     OPS_ADMIN: READ_JOBS
+    | READ_MODERATION
+    | SENIOR_ONLY
     | {
         "jobs.moderate_jobposting",
-        "jobs.manage_employer_account",
-        "jobs.manage_seeker_account",
-        "backoffice.view_auditlog",
+        "moderation.decide_case",
+        "moderation.add_reasontemplate",
+        "moderation.change_reasontemplate",
+        "moderation.add_rule",
+        "moderation.change_rule",
         "jobs.add_jobposting",
         "jobs.change_jobposting",
         "jobs.change_employer",
@@ -44,7 +68,7 @@ EXPECTED = {
         "django_celery_beat.view_intervalschedule",
         "django_celery_results.view_taskresult",
     },
-    ANALYST: READ_JOBS | {"backoffice.view_auditlog"},
+    ANALYST: READ_JOBS | READ_MODERATION | {"backoffice.view_auditlog"},
 }
 
 
