@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from backoffice.models import AuditLog
 from jobs.models import Employer, JobPosting, PostingStatus, Seeker
 from moderation.models import (
     Case,
@@ -171,9 +172,11 @@ class CaseDetail:
     live_postings: list[JobPosting]
     near_duplicates: list[JobPosting]
     templates: list[ReasonTemplate]
+    audit_entries: list[AuditLog]
 
 
 HISTORY_LIMIT = 10
+AUDIT_LIMIT = 30
 
 
 def case_detail(case: Case) -> CaseDetail:
@@ -220,7 +223,16 @@ def case_detail(case: Case) -> CaseDetail:
         live_postings=live_postings,
         near_duplicates=near_duplicates,
         templates=list(reason_templates()),
+        audit_entries=case_audit_entries(case),
     )
+
+
+def case_audit_entries(case: Case) -> list[AuditLog]:
+    """The audit log rows about this case and its posting: who did what, from the legal record."""
+    scope = Q(target_type=Case._meta.label_lower, target_id=str(case.pk))
+    if case.posting_id:
+        scope |= Q(target_type=JobPosting._meta.label_lower, target_id=str(case.posting_id))
+    return list(AuditLog.objects.filter(scope).order_by("-created_at", "-id")[:AUDIT_LIMIT])
 
 
 def case_for_page(pk: int) -> Case:

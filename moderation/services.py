@@ -284,10 +284,23 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
+def _already_decided(case: Case) -> str:
+    last = (
+        case.decisions.filter(undone_at__isnull=True).select_related("moderator").order_by("-created_at", "-id").first()
+    )
+    if last is None:
+        return _("This case is already resolved.")
+    return _("This case was already decided: %(action)s by %(who)s at %(time)s. Nothing was applied.") % {
+        "action": last.get_action_display(),
+        "who": last.moderator.get_username() if last.moderator else "system",
+        "time": timezone.localtime(last.created_at).strftime("%H:%M:%S"),
+    }
+
+
 def _check_can_work_on(user: AbstractBaseUser, case: Case) -> None:
     _require(user, "moderation.decide_case", _("You do not have permission to work on moderation cases."))
     if case.status == CaseStatus.RESOLVED:
-        raise ModerationError(_("This case is already resolved."))
+        raise ModerationError(_already_decided(case))
     if case.status == CaseStatus.ESCALATED:
         _require(user, "moderation.handle_escalated_case", _("Escalated cases are for senior moderators."))
     if case.excluded_moderator_id is not None and case.excluded_moderator_id == user.pk:
@@ -506,7 +519,7 @@ def case_decide(
     if user is not None:
         _check_can_work_on(user, locked)
     elif locked.status == CaseStatus.RESOLVED:
-        raise ModerationError(_("This case is already resolved."))
+        raise ModerationError(_already_decided(locked))
     if locked.version != request.expected_version:
         last = locked.events.order_by("-created_at", "-id").first()
         raise StaleCaseError(

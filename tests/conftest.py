@@ -52,3 +52,12 @@ def redis_client(redis_url: str) -> Iterator[object]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """The cache may be a shared Redis (make test): cached numbers must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
