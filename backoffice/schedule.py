@@ -27,6 +27,14 @@ DEFAULT_SCHEDULE: tuple[PeriodicJob, ...] = (
         # A run that has waited longer than its interval is superseded by the next one.
         options={"expires": 300},
     ),
+    PeriodicJob(
+        name="Release expired claims",
+        task="moderation.release_expired_claims",
+        # Every minute: claims last minutes, a stale claim must not hide a case from the queue for long.
+        crontab={"minute": "*"},
+        description="Release moderation claims whose time ran out.",
+        options={"expires": 60},
+    ),
 )
 
 

@@ -619,8 +619,13 @@ class RuleHitAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
     ordering = ("-created_at",)
 
 
+class AppealForm(forms.Form):
+    text = forms.CharField(label=gettext_lazy("the user's appeal"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
+    actions = ["record_appeal"]
     list_display = (
         "created_at",
         "case",
@@ -635,6 +640,44 @@ class DecisionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
     list_select_related = ("case", "moderator", "reason_template")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
+
+    @admin.action(description=gettext_lazy("Record an appeal from the user…"), permissions=["decide"])
+    def record_appeal(self, request: HttpRequest, queryset: QuerySet[Decision]) -> HttpResponse | None:
+        """Staff record an appeal received by support; the case reopens for a different moderator."""
+        decisions = list(queryset.select_related("case")[:1])
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one decision to appeal."), messages.WARNING)
+            return None
+        form = AppealForm(request.POST if "confirm" in request.POST else None)
+        if "confirm" in request.POST and form.is_valid():
+            try:
+                appeal = services.appeal_file(
+                    actor=Actor.staff(request.user), decision=decisions[0], text=form.cleaned_data["text"]
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, _errors(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                _("Appeal recorded; case #%(id)s is back in the queue.") % {"id": appeal.case_id},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/moderation/decision/appeal_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Record an appeal"),
+                "opts": self.opts,
+                "form": form,
+                "decision": decisions[0],
+                "selected_ids": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            },
+        )
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("moderation.decide_case")
 
 
 @admin.register(Sanction)

@@ -264,3 +264,40 @@ def test_analyst_sees_the_queue_but_gets_no_decision_form(analyst) -> None:  # t
     client.post(reverse("admin:moderation_case_claim", args=[case.pk]))
     case.refresh_from_db()
     assert case.claimed_by is None
+
+
+def test_staff_record_an_appeal_and_the_case_returns_to_the_queue(moderator, moderator2) -> None:  # type: ignore[no-untyped-def]
+    (case,) = make_cases(1)
+    decision = services.case_decide(
+        user=moderator,
+        case=case,
+        request=DecisionRequest(
+            action="remove", expected_version=case.version, reason_template=template("remove-false-ad")
+        ),
+    )
+    client = client_for(moderator2)
+    url = reverse("admin:moderation_decision_changelist")
+    form = client.post(url, {"action": "record_appeal", "_selected_action": [decision.pk]})
+    assert "Record the appeal" in form.content.decode()
+    done = client.post(
+        url,
+        {"action": "record_appeal", "_selected_action": [decision.pk], "confirm": "yes", "text": "정상 공고입니다"},
+        follow=True,
+    )
+    assert "is back in the queue" in done.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN and case.is_appeal and case.excluded_moderator == moderator
+
+
+def test_release_expired_claims_task(moderator) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from moderation.tasks import release_expired_claims
+
+    (case,) = make_cases(1)
+    services.case_claim(user=moderator, case=case, now=timezone.now() - dt.timedelta(hours=1))
+    assert release_expired_claims.apply().get() == 1
+    case.refresh_from_db()
+    assert case.claimed_by is None
