@@ -26,6 +26,10 @@ test: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(PY) tests/servers.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
+## Benchmarks on throwaway servers; figures are ratios to a baseline measured in the same run (bench/README.md).
+bench: $(VENV)/.deps-dev
+	$(PY) tests/servers.py -- $(PY) bench/queue_page.py $(BENCH_ARGS)
+
 lint: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -614,7 +614,7 @@ class ReportAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
 class RuleHitAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
     list_display = ("created_at", "rule", "posting", "weight", "mode", "confirmed", "case")
     list_filter = ("mode", "confirmed", "rule")
-    list_select_related = ("rule", "posting")
+    list_select_related = ("rule", "posting", "case__posting", "case__employer", "case__seeker")
     search_fields = ("=posting__external_id", "rule__name")
     ordering = ("-created_at",)
 
@@ -637,7 +637,8 @@ class DecisionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
         "undone_at",
     )
     list_filter = ("action", "clause", ("moderator", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("case", "moderator", "reason_template")
+    # Case.__str__ names its target: load it with the case, or every row costs queries.
+    list_select_related = ("case__posting", "case__employer", "case__seeker", "moderator", "reason_template")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
 
@@ -703,7 +704,14 @@ class SanctionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
 class AppealAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
     list_display = ("filed_at", "decision", "case", "status", "resolved_at")
     list_filter = ("status",)
-    list_select_related = ("decision", "case")
+    list_select_related = (
+        "decision__case__posting",
+        "decision__case__employer",
+        "decision__case__seeker",
+        "case__posting",
+        "case__employer",
+        "case__seeker",
+    )
     ordering = ("-filed_at",)
 
 
@@ -711,7 +719,13 @@ class AppealAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
 class SecondReviewAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
     list_display = ("created_at", "decision", "decided_by", "status", "reviewer", "completed_at")
     list_filter = ("status",)
-    list_select_related = ("decision__moderator", "decision__case", "reviewer")
+    list_select_related = (
+        "decision__moderator",
+        "decision__case__posting",
+        "decision__case__employer",
+        "decision__case__seeker",
+        "reviewer",
+    )
     ordering = ("status", "created_at")
     actions = ["agree", "disagree"]
 

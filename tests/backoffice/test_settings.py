@@ -44,7 +44,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues (2 silenced)." in result.stdout
+    assert "System check identified no issues (3 silenced)." in result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:

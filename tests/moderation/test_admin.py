@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from backoffice.audit import Actor
 from backoffice.models import AuditLog
 from jobs.models import PostingStatus
 from moderation import services
@@ -301,3 +302,48 @@ def test_release_expired_claims_task(moderator) -> None:  # type: ignore[no-unty
     assert release_expired_claims.apply().get() == 1
     case.refresh_from_db()
     assert case.claimed_by is None
+
+
+def _history(n: int, moderator, other) -> None:  # type: ignore[no-untyped-def]
+    rule = Rule.objects.get_or_create(
+        name="history-rule", defaults={"kind": "keywords", "clause": "P1-false-ad", "weight": 10, "mode": RuleMode.FLAG}
+    )[0]
+    for _ in range(n):
+        posting = JobPostingFactory()
+        hits_case = services.hits_record(posting=posting, hits=[HitInput(rule, {})])
+        case = file_report(posting, "scam").case
+        assert hits_case is not None and hits_case.pk == case.pk
+        case.refresh_from_db()
+        decision = services.case_decide(
+            user=moderator,
+            case=case,
+            request=DecisionRequest(
+                action="sanction", expected_version=case.version, reason_template=template("sanction-false-ad")
+            ),
+        )
+        services.appeal_file(actor=Actor.marketplace(), decision=decision, text="이의")
+        approved_case = file_report(JobPostingFactory(), "other").case
+        services.case_decide(
+            user=other,
+            case=approved_case,
+            request=DecisionRequest(
+                action="approve",
+                expected_version=approved_case.version,
+                reason_template=template("approve-no-violation"),
+            ),
+            draw=0.0,
+        )
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["report", "rulehit", "decision", "sanction", "appeal", "secondreview", "reporterstats", "reasontemplate", "rule"],
+)
+def test_moderation_changelists_run_constant_queries(model: str, senior, moderator2) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(senior)
+    url = reverse(f"admin:moderation_{model}_changelist")
+    _history(2, senior, moderator2)
+    small, _ = queries(client, url)
+    _history(6, senior, moderator2)
+    large, sql = queries(client, url)
+    assert large == small, "\n".join(sql)
