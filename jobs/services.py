@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -434,6 +434,7 @@ def posting_expire_due(*, now: dt.datetime | None = None, limit: int = 1000) -> 
                 actor=Actor.system("expiry"),
                 posting=posting,
                 status=PostingStatus.EXPIRED,
+                at=now,
                 note="Past its expiry time.",
                 metadata={"expires_at": posting.expires_at.isoformat()},
             )
@@ -484,6 +485,10 @@ def application_submit(
     existing = Application.objects.filter(external_id=external_id).first()
     if existing is not None:
         return existing
+    # One application per seeker and posting: a second one under another id is the same application.
+    duplicate = Application.objects.filter(posting=posting, seeker=seeker).first()
+    if duplicate is not None:
+        return duplicate
     submitted_at = submitted_at or timezone.now()
     application = Application(
         external_id=external_id,
@@ -495,7 +500,12 @@ def application_submit(
         source_updated_at=submitted_at,
         created_at=submitted_at,
     )
-    application.save()
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        # A concurrent replay inserted it first: theirs counts, ours is the same application.
+        return Application.objects.get(Q(external_id=external_id) | Q(posting=posting, seeker=seeker))
     # F() keeps concurrent submissions from losing counts; the first application time is the minimum.
     JobPosting.objects.filter(pk=posting.pk).update(application_count=F("application_count") + 1)
     JobPosting.objects.filter(pk=posting.pk, first_application_at__isnull=True).update(
@@ -540,6 +550,9 @@ def application_change_status(
     if before == after:
         return locked
     locked.save()
-    Seeker.objects.filter(pk=locked.seeker_id, last_active_at__lt=at).update(last_active_at=at)
+    if status == ApplicationStatus.WITHDRAWN:
+        # Only the seeker's own actions count as their activity (retention runs on it); an employer viewing
+        # or rejecting an application does not keep the seeker's personal data alive.
+        Seeker.objects.filter(pk=locked.seeker_id, last_active_at__lt=at).update(last_active_at=at)
     audit_record(actor=actor, action="application.status_changed", target=locked, before=before, after=after)
     return locked

@@ -1,0 +1,144 @@
+"""Demo moderation activity on top of the jobs demo data: user reports that fill the review queue, and a
+history of decided cases (with sanctions) so the case page has something to show.
+
+Unlike the jobs generator this goes through the real services: a few hundred reports and decisions take
+seconds, and the demo then shows exactly what production would (scores, bands, timelines, audit rows).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
+
+from backoffice.audit import Actor
+from jobs.models import Employer, JobPosting, PostingStatus, Seeker
+from moderation import services
+from moderation.models import Case, CaseStatus, ReasonTemplate, ReportReason
+
+# Phrases that mark the jobs demo's rule-breaking postings, and what a user would report them for.
+SUSPICIOUS_MARKERS: tuple[tuple[str, str], ...] = (
+    ("현금 수거", ReportReason.SCAM),
+    ("당일 지급", ReportReason.SCAM),
+    ("교육비", ReportReason.SCAM),
+    ("카톡", ReportReason.SCAM),
+    ("010", ReportReason.SPAM),
+    ("공일공", ReportReason.SPAM),
+    ("~35세", ReportReason.DISCRIMINATION),
+    ("30대까지", ReportReason.DISCRIMINATION),
+    ("여성만", ReportReason.DISCRIMINATION),
+    ("미혼", ReportReason.DISCRIMINATION),
+    ("용모", ReportReason.DISCRIMINATION),
+)
+REPORT_TEXTS: dict[str, tuple[str, ...]] = {
+    ReportReason.SCAM: ("사기 같아요. 돈을 먼저 보내라고 합니다.", "보이스피싱 같아요", "고수익 미끼 같습니다", ""),
+    ReportReason.SPAM: ("연락처가 본문에 있어요", "같은 공고가 계속 올라옵니다", ""),
+    ReportReason.DISCRIMINATION: ("나이 제한이 있어요", "성별을 제한합니다", ""),
+    ReportReason.ILLEGAL_WAGE: ("시급이 최저임금보다 낮아요", "월급이 너무 적어요", ""),
+    ReportReason.DUPLICATE: ("똑같은 공고가 여러 개입니다", ""),
+    ReportReason.INAPPROPRIATE: ("업종이 이상합니다", ""),
+    ReportReason.OTHER: ("마감된 공고인데 계속 보여요", ""),
+}
+
+
+@dataclass(frozen=True)
+class ModerationDemoCounts:
+    reports: int
+    open_cases: int
+    decided_cases: int
+
+
+def _reason_for(posting: JobPosting, rng: random.Random) -> str:
+    text = f"{posting.title} {posting.description}"
+    for marker, reason in SUSPICIOUS_MARKERS:
+        if marker in text:
+            return reason
+    return rng.choice(
+        [ReportReason.ILLEGAL_WAGE, ReportReason.DUPLICATE, ReportReason.OTHER, ReportReason.INAPPROPRIATE]
+    )
+
+
+def generate_moderation_demo(
+    *, seed: int, moderator: AbstractBaseUser | None, reports: int = 300, decided_share: float = 0.3
+) -> ModerationDemoCounts:
+    rng = random.Random(seed)
+    marker_filter = Q()
+    for marker, _reason in SUSPICIOUS_MARKERS[:6]:
+        marker_filter |= Q(description__contains=marker) | Q(title__contains=marker)
+    live = JobPosting.objects.filter(status__in=[PostingStatus.PUBLISHED, PostingStatus.PENDING_REVIEW]).order_by("id")
+    suspicious = list(live.filter(marker_filter).values_list("id", flat=True)[: reports // 2])
+    ordinary = list(live.exclude(id__in=suspicious).values_list("id", flat=True)[: reports * 4])
+    # Suspicious postings first (several reporters each), then ordinary ones until the report budget is spent.
+    targets = suspicious + rng.sample(ordinary, min(len(ordinary), reports))
+    seekers = list(Seeker.objects.order_by("id").values_list("external_id", flat=True)[:2000])
+    employers = list(Employer.objects.order_by("id")[:200])
+    if not targets or not seekers:
+        return ModerationDemoCounts(0, 0, 0)
+    postings = {p.pk: p for p in JobPosting.objects.filter(pk__in=targets).select_related("employer")}
+    actor = Actor.marketplace("demo")
+    filed = 0
+    report_number = 0
+    for posting_id in targets:
+        posting = postings[posting_id]
+        reason = _reason_for(posting, rng)
+        # Suspicious postings draw several reporters; ordinary ones one (someone always reports something).
+        count = rng.choice([2, 3, 3, 4, 6]) if posting_id in suspicious else 1
+        for reporter in rng.sample(seekers, min(count, len(seekers))):
+            report_number += 1
+            services.report_file(
+                actor=actor,
+                external_id=f"demo-r-{report_number:06d}",
+                reporter_kind="seeker",
+                reporter_external_id=reporter,
+                target=posting,
+                reason=reason,
+                text=rng.choice(REPORT_TEXTS[reason]),
+            )
+            filed += 1
+            if filed >= reports:
+                break
+        if filed >= reports:
+            break
+    for employer in rng.sample(employers, min(5, len(employers))):
+        report_number += 1
+        services.report_file(
+            actor=actor,
+            external_id=f"demo-r-{report_number:06d}",
+            reporter_kind="seeker",
+            reporter_external_id=rng.choice(seekers),
+            target=employer,
+            reason=ReportReason.SCAM,
+            text="면접 보러 갔더니 판매 교육을 받으라고 합니다.",
+        )
+        filed += 1
+
+    decided = 0
+    if moderator is not None:
+        templates = {t.code: t for t in ReasonTemplate.objects.filter(active=True)}
+        open_cases = list(Case.objects.filter(status=CaseStatus.OPEN, target_kind="posting").order_by("id"))
+        for case in rng.sample(open_cases, int(len(open_cases) * decided_share)):
+            remove = case.primary_reason in (ReportReason.SCAM, ReportReason.DISCRIMINATION, ReportReason.SPAM)
+            request = services.DecisionRequest(
+                action="remove" if remove else "approve",
+                expected_version=case.version,
+                reason_template=templates["remove-false-ad" if remove else "approve-no-violation"],
+                note="데모 처리",
+            )
+            services.case_decide(user=moderator, case=case, request=request, draw=1.0)
+            decided += 1
+    open_count = Case.objects.exclude(status=CaseStatus.RESOLVED).count()
+    return ModerationDemoCounts(reports=filed, open_cases=open_count, decided_cases=decided)
+
+
+def delete_moderation_demo() -> dict[str, int]:
+    """Remove all moderation activity (for ``seed_demo --reset`` on a demo database): children first, since
+    every link is PROTECT. The audit log keeps its rows: it is append-only, demo or not."""
+    from moderation.models import Appeal, CaseEvent, Decision, Report, ReporterStats, RuleHit, Sanction, SecondReview
+
+    deleted: dict[str, int] = {}
+    for model in (SecondReview, Appeal, Sanction, RuleHit, Report, CaseEvent, Decision, Case, ReporterStats):
+        count, _ = model.objects.all().delete()
+        deleted[model._meta.model_name] = count
+    return deleted
