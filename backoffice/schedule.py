@@ -59,7 +59,7 @@ def sync_schedule() -> list[str]:
             task=job.task,
             crontab=crontab,
             description=job.description,
-            expires_seconds=job.options.get("expires"),
+            expire_seconds=job.options.get("expires"),
         )
         created.append(job.name)
     return created

@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from backoffice.admin_tools import BackofficeModelAdmin, ReadOnlyAdminMixin
 from backoffice.audit import Actor
@@ -311,14 +311,15 @@ class CaseAdmin(BackofficeModelAdmin):
             flags.append(_("appeal"))
         if case.auto_hidden:
             flags.append(_("auto-hidden"))
+        counts = _("%(reports)d rep. · %(reporters)d reporters · %(hits)d hits") % {
+            "reports": case.report_count,
+            "reporters": case.reporter_count,
+            "hits": case.hit_count,
+        }
         return format_html(
-            "{} {} · {} {} · {} {}{}",
-            case.report_count,
-            _("reports"),
-            case.reporter_count,
-            _("reporters"),
-            case.hit_count,
-            _("hits"),
+            '<span title="{}">{}</span>{}',
+            _("user reports · distinct reporters · rule hits"),
+            counts,
             format_html(" · <strong>{}</strong>", ", ".join(flags)) if flags else "",
         )
 
@@ -443,7 +444,7 @@ class CaseAdmin(BackofficeModelAdmin):
             services.case_claim(user=request.user, case=case)
             self.message_user(
                 request,
-                _("Case #%(id)s is yours for the next %(minutes)s minutes.")
+                _("Case #%(id)s is yours for the next %(minutes)s min.")
                 % {"id": pk, "minutes": services._config()["CLAIM_MINUTES"]},
                 messages.SUCCESS,
             )
@@ -532,7 +533,9 @@ class CaseAdmin(BackofficeModelAdmin):
                 except (ValidationError, PermissionDenied) as exc:
                     refused.append(f"#{case.pk}: {_errors(exc)}")
             level = messages.SUCCESS if not refused else messages.WARNING
-            self.message_user(request, _("%(done)d cases decided.") % {"done": done}, level)
+            self.message_user(
+                request, ngettext("%(done)d case decided.", "%(done)d cases decided.", done) % {"done": done}, level
+            )
             for line in refused[:20]:
                 self.message_user(request, line, messages.ERROR)
             return None
@@ -741,7 +744,11 @@ class SecondReviewAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
                 done += 1
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{review}: {_errors(exc)}", messages.ERROR)
-        self.message_user(request, _("%(done)d reviews recorded.") % {"done": done}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(done)d review recorded.", "%(done)d reviews recorded.", done) % {"done": done},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=gettext_lazy("Agree with the selected decisions"), permissions=["decide"])
     def agree(self, request: HttpRequest, queryset: QuerySet[SecondReview]) -> None:

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jobs.models import Employer, JobPosting, Seeker
 
@@ -556,8 +557,8 @@ class CaseEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    actor_label = models.CharField(_("actor"), max_length=150)
-    message = models.CharField(_("message"), max_length=300)
+    actor_label = models.CharField(_("actor name"), max_length=150)
+    message = models.CharField(pgettext_lazy("case timeline", "message"), max_length=300)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:

@@ -346,7 +346,11 @@ def case_release(*, user: AbstractBaseUser, case: Case) -> Case:
     if locked.claimed_by_id is None:
         return locked
     if locked.claimed_by_id != user.pk:
-        _require(user, "moderation.takeover_case", _("Only the moderator holding the claim can release it."))
+        _require(
+            user,
+            "moderation.takeover_case",
+            _("Only the moderator holding the claim, or a senior moderator, can release it."),
+        )
     locked.claimed_by = None
     locked.claimed_at = None
     locked.claim_expires_at = None

@@ -1,0 +1,27 @@
+"""The default schedule is written into django-celery-beat once, and admin edits survive a later sync."""
+
+from __future__ import annotations
+
+import pytest
+from django_celery_beat.models import PeriodicTask
+
+from backoffice.celery import app
+from backoffice.schedule import DEFAULT_SCHEDULE, sync_schedule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sync_creates_every_job_once_and_keeps_admin_edits() -> None:
+    created = sync_schedule()
+    assert created == [job.name for job in DEFAULT_SCHEDULE]
+    expiry = PeriodicTask.objects.get(name="Expire postings")
+    assert expiry.task == "jobs.expire_postings" and expiry.expire_seconds == 300
+    expiry.enabled = False  # an ops admin pauses it
+    expiry.save()
+    assert sync_schedule() == []
+    assert PeriodicTask.objects.get(name="Expire postings").enabled is False
+
+
+def test_every_scheduled_task_exists() -> None:
+    app.loader.import_default_modules()
+    assert {job.task for job in DEFAULT_SCHEDULE} <= set(app.tasks)
