@@ -186,7 +186,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers a task that is not acked within the visibility timeout; every countdown and retry
 # delay stays well below it (an hour), or the task would run again in a loop.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# (Redis only: kombu's SQLAlchemy transport hands its options to create_engine, which rejects this one.)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60} if CELERY_BROKER_URL.startswith("redis") else {}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
