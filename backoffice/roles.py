@@ -102,9 +102,11 @@ def sync_role_permissions(apps: Any, schema_editor: Any = None) -> None:
     # Permissions are normally created after *all* migrations (post_migrate); create them now so this
     # migration can grant them.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # Historical app configs have no models module, and create_permissions skips those.
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = original
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -61,3 +61,20 @@ def _fresh_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "admin_client", "admin_user", "django_user_model"}
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Put back the data-migration rows a previous transactional test flushed (see tests/reference_data.py)."""
+    if request.node.get_closest_marker("django_db") is None and not _DB_FIXTURES & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.contrib.auth.models import Group
+
+    from tests.reference_data import restore_reference_data
+
+    if not Group.objects.exists():
+        restore_reference_data()

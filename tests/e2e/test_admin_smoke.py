@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from backoffice.roles import MODERATOR
 from tests.factories import JobPostingFactory, UserFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_moderator_logs_in_and_filters_postings(live_server, page, screenshot) -> None:  # type: ignore[no-untyped-def]

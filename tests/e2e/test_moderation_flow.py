@@ -13,7 +13,7 @@ from moderation.services import HitInput, hits_record
 from tests.factories import JobPostingFactory, UserFactory
 from tests.moderation.conftest import file_report
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_moderator_claims_and_removes_the_top_case(live_server, page, screenshot) -> None:  # type: ignore[no-untyped-def]

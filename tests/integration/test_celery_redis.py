@@ -17,7 +17,7 @@ from tests.factories import JobPostingFactory
 
 
 @pytest.mark.needs_redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_expiry_task_runs_on_a_worker_through_redis(redis_client) -> None:  # type: ignore[no-untyped-def]
     assert settings.CELERY_BROKER_URL.startswith("redis://"), settings.CELERY_BROKER_URL
     due = JobPostingFactory(expires_at=timezone.now() - dt.timedelta(minutes=1))

@@ -17,7 +17,7 @@ from tests.moderation.conftest import file_report, make_user, template
 
 
 @pytest.mark.needs_postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_moderators_one_decision(require_postgres: None) -> None:
     assert connection.vendor == "postgresql"
     first, second = make_user("Moderator", "racer-1"), make_user("Moderator", "racer-2")
