@@ -57,7 +57,14 @@ def sla_badge(due_at: dt.datetime, now: dt.datetime, resolved: bool) -> SafeStri
             '<span class="sla sla-overdue" data-due="{}">{} {}</span>', due_at.isoformat(), _("overdue"), text
         )
     css = "sla-soon" if delta <= dt.timedelta(hours=1) else "sla-ok"
-    return format_html('<span class="sla {}" data-due="{}">{} {}</span>', css, due_at.isoformat(), _("due in"), text)
+    return format_html(
+        '<span class="sla {}" data-due="{}" data-overdue-label="{}">{} {}</span>',
+        css,
+        due_at.isoformat(),
+        _("overdue"),
+        _("due in"),
+        text,
+    )
 
 
 def band_badge(band: int, label: str) -> SafeString:

@@ -81,7 +81,33 @@
     }
   }
 
+  // SLA badges count down live (the page may stay open for a long time): "due in 1h 05m" → "overdue 3m".
+  function tickSla() {
+    const now = Date.now();
+    document.querySelectorAll(".sla[data-due]").forEach(function (badge) {
+      const due = Date.parse(badge.dataset.due);
+      if (isNaN(due)) { return; }
+      const minutes = Math.floor(Math.abs(due - now) / 60000);
+      const text = minutes >= 60 ? Math.floor(minutes / 60) + "h " + String(minutes % 60).padStart(2, "0") + "m" : minutes + "m";
+      const overdue = due < now;
+      if (!badge.dataset.dueLabel) {
+        // Keep the server's translated words; only the figure changes.
+        badge.dataset.dueLabel = badge.textContent.replace(/[0-9hm ]+$/, "").trim();
+      }
+      if (overdue && !badge.classList.contains("sla-overdue")) {
+        badge.classList.remove("sla-ok", "sla-soon");
+        badge.classList.add("sla-overdue");
+        badge.dataset.dueLabel = badge.dataset.overdueLabel || "overdue";
+      } else if (!overdue && due - now <= 3600000) {
+        badge.classList.replace("sla-ok", "sla-soon");
+      }
+      badge.textContent = badge.dataset.dueLabel + " " + text;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    tickSla();
+    window.setInterval(tickSla, 30000);
     if (document.getElementById("case")) { casePage(); }
     else if (document.getElementById("result_list")) { queuePage(); }
   });
