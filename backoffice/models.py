@@ -134,3 +134,124 @@ class OutboxEvent(models.Model):
             "source": "backoffice",
             "payload": self.payload,
         }
+
+
+class Transport(models.TextChoices):
+    REDIS = "redis", _("Redis stream")
+    HTTP = "http", _("HTTP")
+    REQUEUE = "requeue", _("Re-queued by staff")
+
+
+class InboxEvent(models.Model):
+    """A consumed marketplace event, recorded in the same transaction as its effects: redelivery is harmless."""
+
+    event_id = models.UUIDField(_("event id"), primary_key=True)
+    type = models.CharField(_("type"), max_length=64)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    transport = models.CharField(_("transport"), max_length=16, choices=Transport.choices)
+
+    class Meta:
+        verbose_name = _("consumed event")
+        verbose_name_plural = _("inbox")
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["type", "-received_at"], name="inbox_type_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class ParkedEvent(models.Model):
+    """An event whose entity is not known yet (an update before its create). Applied when the entity arrives,
+    dead-lettered when it has not arrived by ``expires_at``."""
+
+    event_id = models.UUIDField(_("event id"), unique=True)
+    type = models.CharField(_("type"), max_length=64)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    waiting_for = models.CharField(_("waiting for"), max_length=100, db_index=True)
+    envelope = models.JSONField(_("envelope"))
+    transport = models.CharField(_("transport"), max_length=16, choices=Transport.choices)
+    parked_at = models.DateTimeField(_("parked at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("give up at"), db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+
+    class Meta:
+        verbose_name = _("parked event")
+        verbose_name_plural = _("parked events")
+        default_permissions = ("view",)
+        ordering = ["occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} waiting for {self.waiting_for}"
+
+
+class DeadLetterStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    REQUEUED = "requeued", _("Re-queued")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class DeadLetter(models.Model):
+    """Input that could not be applied, kept with the reason and the raw payload: nothing is dropped."""
+
+    event_id = models.CharField(_("event id"), max_length=64, blank=True, db_index=True)
+    type = models.CharField(_("type"), max_length=64, blank=True)
+    reason = models.TextField(_("reason"))
+    raw = models.TextField(_("raw payload"))
+    transport = models.CharField(_("transport"), max_length=16, choices=Transport.choices)
+    source_ref = models.CharField(_("stream entry / request"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeadLetterStatus.choices, default=DeadLetterStatus.OPEN
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+        permissions = [("requeue_deadletter", _("Can re-queue dead letters"))]
+        default_permissions = ("view", "change")
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="deadletter_status_idx"),
+            models.Index(fields=["type", "-created_at"], name="deadletter_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type or '?'}: {self.reason[:60]}"
+
+
+class ApiScope(models.TextChoices):
+    JOBS_READ = "jobs:read", "jobs:read"
+    MODERATION_READ = "moderation:read", "moderation:read"
+    MODERATION_WRITE = "moderation:write", "moderation:write"
+    REPORTS_READ = "reports:read", "reports:read"
+    EVENTS_WRITE = "events:write", "events:write"
+
+
+class ApiToken(models.Model):
+    """A bearer token for an internal service. Only its SHA-256 is stored; the token is shown once."""
+
+    name = models.CharField(_("client name"), max_length=100, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False, help_text=_("To recognise the token."))
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return self.is_active and scope in self.scopes

@@ -76,6 +76,16 @@ _OPS_ADMIN = _SENIOR_MODERATOR | {
     "django_celery_beat.view_crontabschedule",
     "django_celery_beat.view_intervalschedule",
     "django_celery_results.view_taskresult",
+    # The event pipeline: dead letters are fixed and re-queued by ops; API tokens are issued by ops.
+    "backoffice.view_deadletter",
+    "backoffice.change_deadletter",
+    "backoffice.requeue_deadletter",
+    "backoffice.view_inboxevent",
+    "backoffice.view_parkedevent",
+    "backoffice.view_outboxevent",
+    "backoffice.view_apitoken",
+    "backoffice.add_apitoken",
+    "backoffice.change_apitoken",
 }
 
 # Analysts read everything they report on and change nothing.

@@ -234,3 +234,14 @@ MODERATION = {
     # Share of approvals sent to a second moderator (four-eyes sampling).
     "SECOND_REVIEW_SHARE": env.float("MODERATION_SECOND_REVIEW_SHARE", default=0.1),
 }
+
+# --- Events ---------------------------------------------------------------------------------------------
+# EVENTS.md: at most 500 events of at most 64 KiB per HTTP request; larger bodies get 413.
+EVENTS_HTTP_MAX_BODY = env.int("EVENTS_HTTP_MAX_BODY", default=8 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(EVENTS_HTTP_MAX_BODY + 1024, 2_621_440)
+# How long an event whose entity is unknown waits (parked) before it is dead-lettered.
+EVENTS_PARK_SECONDS = env.int("EVENTS_PARK_SECONDS", default=3600)
+EVENTS_STREAM = env.str("EVENTS_STREAM", default="marketplace.events")
+EVENTS_DEAD_STREAM = env.str("EVENTS_DEAD_STREAM", default="marketplace.events.dead")
+EVENTS_GROUP = env.str("EVENTS_GROUP", default="backoffice")
+OUTBOX_STREAM = env.str("OUTBOX_STREAM", default="backoffice.events")

@@ -7,3 +7,7 @@ class ModerationConfig(AppConfig):
 
     name = "moderation"
     verbose_name = _("Moderation")
+
+    def ready(self) -> None:
+        # Registers the marketplace event handlers (report.filed) with the shared event processor.
+        from moderation import events  # noqa: F401
