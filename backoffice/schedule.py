@@ -35,6 +35,23 @@ DEFAULT_SCHEDULE: tuple[PeriodicJob, ...] = (
         description="Release moderation claims whose time ran out.",
         options={"expires": 60},
     ),
+    PeriodicJob(
+        name="Relay outbox",
+        task="backoffice.relay_outbox",
+        # Every minute: the safety net behind the long-running `manage.py relay_outbox` (which publishes
+        # within a second); on its own it bounds the delay of an emitted event to a minute. Runs never overlap.
+        crontab={"minute": "*"},
+        description="Publish committed outbox events to the backoffice.events stream, in order.",
+        options={"expires": 60},
+    ),
+    PeriodicJob(
+        name="Expire parked events",
+        task="backoffice.expire_parked_events",
+        # Every 5 minutes: parked events wait an hour (EVENTS_PARK_SECONDS); the consumers also retry them.
+        crontab={"minute": "*/5"},
+        description="Apply parked events whose entity has arrived; dead-letter those that waited too long.",
+        options={"expires": 300},
+    ),
 )
 
 

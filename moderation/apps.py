@@ -9,5 +9,11 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
+        # jobs announces posting changes and never imports moderation; moderation subscribes here, so every
+        # new or edited posting is screened before it counts as published (EVENTS.md).
+        from jobs.signals import posting_changed
+        from moderation.screening import on_posting_changed
+
+        posting_changed.connect(on_posting_changed, dispatch_uid="moderation.screening")
         # Registers the marketplace event handlers (report.filed) with the shared event processor.
         from moderation import events  # noqa: F401
