@@ -853,6 +853,10 @@ def reason_template_save(*, actor: Actor, template: ReasonTemplate, changed: Seq
 @transaction.atomic
 def rule_save(*, actor: Actor, rule: Rule, changed: Sequence[str] = ()) -> Rule:
     """Create or edit a screening rule (mode, weight, config), audited: a rule change changes outcomes."""
+    from moderation.rules.base import validate_config
+
+    # Every entry point gets the same check as the admin form: an unusable config never reaches screening.
+    validate_config(rule.kind, rule.config)
     before = {}
     if rule.pk:
         before = snapshot(Rule.objects.select_for_update().get(pk=rule.pk), _RULE_FIELDS)

@@ -1,4 +1,4 @@
-"""Rows the data migrations create (roles, reason templates, the minimum-wage table, the admin theme).
+"""Rows the data migrations create: roles, reason templates, default rules, minimum wages, the admin theme.
 
 A transactional test (live server, real worker, two connections) ends with a flush that empties every table,
 these rows included; tests after it would then run against a database no deployment ever has. The conftest
@@ -20,5 +20,6 @@ def restore_reference_data() -> None:
 
     _migration("jobs", "0002_minimum_wage_table").seed(apps, None)
     _migration("moderation", "0002_reason_templates_and_roles").seed_templates(apps, None)
+    _migration("moderation", "0005_default_rules").seed(apps, None)
     _migration("backoffice", "0004_admin_theme").apply_theme(apps, None)
     sync_role_permissions(apps)
