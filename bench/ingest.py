@@ -727,7 +727,7 @@ def run(args: argparse.Namespace) -> int:
         "",
         f"{'run':<58} {'seconds':>8} {'events/s':>10} {'× baseline':>10}",
         "-" * 90,
-        f"{f'(a) {plural(args.consumers, "consumer process", "es")}, batch {args.batch}, to committed + acked':<58} "
+        f"{f'(a) {args.consumers} consumer processes, batch {args.batch}, to committed + acked':<58} "
         f"{consumer_s:>8.2f} {rate:>10.0f} {rate / baseline_rate:>10.3f}",
         f"{'(b) baseline: XADD + XREADGROUP/XACK (500), no processing':<58} "
         f"{baseline_s:>8.2f} {baseline_rate:>10.0f} {1:>10.3f}",
@@ -742,7 +742,7 @@ def run(args: argparse.Namespace) -> int:
             if accounted
             else f"MISMATCH (expected inbox {feed.distinct_valid}, dead letters {feed.invalid})"
         ),
-        f"VERDICT: {verdict} — {rate:.0f} events/s with {plural(args.consumers, 'consumer', 's')} "
+        f"VERDICT: {verdict} — {rate:.0f} events/s with {args.consumers} consumers "
         f"({'≥' if rate >= TARGET_PER_S else '<'} {TARGET_PER_S:.0f}/s target; {rate / TARGET_PER_S:.2f}× of it); "
         f"plain Redis moves the same entries at {baseline_rate:.0f}/s",
     ]
@@ -754,10 +754,6 @@ def run(args: argparse.Namespace) -> int:
     if not accounted:
         return 1
     return 0
-
-
-def plural(n: int, word: str, suffix: str) -> str:
-    return f"{n} {word}{suffix if n != 1 else ''}"
 
 
 def datetime_now() -> str:
