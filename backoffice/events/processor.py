@@ -214,6 +214,12 @@ def retry_parked(*, keys: Iterable[str] | None = None, limit: int = 500) -> int:
     applied = 0
     with transaction.atomic():
         for row in list(parked[:limit]):
+            # A nested retry (a chain: application, then its status change) may have applied this row already.
+            if not ParkedEvent.objects.filter(pk=row.pk).exists():
+                continue
+            if InboxEvent.objects.filter(event_id=row.event_id).exists():
+                row.delete()
+                continue
             event = validate(row.envelope)
             status, detail = _apply_one(event)
             if status == APPLIED:
