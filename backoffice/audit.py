@@ -105,7 +105,7 @@ def _redact(target: models.Model | None, changes: dict[str, list[Any]]) -> dict[
     }
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: Actor,
     action: str,
@@ -115,7 +115,9 @@ def audit_record(
     note: str = "",
     metadata: Mapping[str, Any] | None = None,
 ) -> AuditLog:
-    """Append one audit row. ``before``/``after`` are reduced to the fields that actually changed."""
+    """One audit row, not saved yet: ``audit_record`` saves it at once, batch services collect many and
+    save them with ``audit_record_many``. Values of ``before``/``after`` that are model instances are read
+    (as their pk) here, so a batch can build its rows after inserting the targets."""
     changes = _redact(target, diff(before or {}, after or {}))
     target_type = target_id = target_repr = ""
     if target is not None:
@@ -123,7 +125,7 @@ def audit_record(
         target_id = str(target.pk)
         target_repr = str(target)[:200]
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
-    return AuditLog.objects.create(
+    return AuditLog(
         actor=user,
         actor_kind=actor.kind,
         actor_label=(actor.label or (user.get_username() if user else actor.kind))[:150],
@@ -136,3 +138,26 @@ def audit_record(
         request_id=get_request_id(),
         metadata=json_safe(dict(metadata or {})),
     )
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    note: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> AuditLog:
+    """Append one audit row. ``before``/``after`` are reduced to the fields that actually changed."""
+    entry = audit_entry(
+        actor=actor, action=action, target=target, before=before, after=after, note=note, metadata=metadata
+    )
+    entry.save()
+    return entry
+
+
+def audit_record_many(entries: Iterable[AuditLog]) -> list[AuditLog]:
+    """Append many rows built by ``audit_entry`` with one INSERT (the ingestion batches' audit trail)."""
+    return AuditLog.objects.bulk_create(list(entries), batch_size=1000)

@@ -1,5 +1,9 @@
 """Handlers for the marketplace events the jobs app consumes (EVENTS.md). Thin: look up, call one service.
 
+The consumer applies batches with ``apply_batch`` (``jobs.ingest``: every jobs event of the batch with a
+constant number of statements); the per-event handlers below are the path for a batch that fails as a whole
+(each event then alone, in its own savepoint) and the reference the batch path is tested against.
+
 A handler raises ``EntityMissingError`` when the event refers to something not known yet, and the processor
 parks it until that arrives. ``occurred_at`` goes to the services, which ignore events older than the state
 they already hold.
@@ -7,10 +11,12 @@ they already hold.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from backoffice.audit import Actor
-from backoffice.events.registry import EntityMissingError, register
+from backoffice.events.registry import BatchResult, EntityMissingError, register, register_batch
 from backoffice.events.schemas import Event
-from jobs import services
+from jobs import ingest, services
 from jobs.models import Application, Employer, JobPosting, PostingStatus, Seeker
 
 
@@ -138,3 +144,8 @@ def application_status_changed(event: Event) -> None:
     services.application_change_status(
         actor=_actor(event), application=application, status=event.payload["status"], at=event.occurred_at
     )
+
+
+@register_batch(*ingest.HANDLED_TYPES, stage=10)
+def apply_batch(events: Sequence[Event]) -> BatchResult:
+    return ingest.apply_events(events)

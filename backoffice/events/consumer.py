@@ -514,24 +514,16 @@ class StreamConsumer:
 
     # --- housekeeping -------------------------------------------------------------------------------------
     def _retry_parked(self, keys: Iterable[str]) -> int:
-        """Retry parked events waiting for ``keys``, one key per call (and transaction).
-
-        One key per call works around a bug in ``processor.retry_parked``: when a call's rows include an
-        event *and* one waiting for it (an application and its status change), the nested retry applies the
-        second one and deletes it, then the outer loop applies it again from its stale list and the inbox
-        insert fails (IntegrityError: the whole retry rolls back, every time). A row never waits for the key
-        it provides, so the rows of one key cannot be applied by a nested retry of the same call."""
+        """Retry parked events waiting for ``keys`` (as batches, chains included: see ``retry_parked``)."""
         keys = sorted(keys)
         self._drop_parked_already_applied(ParkedEvent.objects.filter(waiting_for__in=keys))
-        applied = 0
-        for key in keys:
-            try:
-                applied += retry_parked(keys=[key])
-            except streams.INFRA_ERRORS:
-                raise
-            except Exception:
-                logger.exception("events.retry_parked_failed consumer=%s key=%s", self.consumer, key)
-        return applied
+        try:
+            return retry_parked(keys=keys)
+        except streams.INFRA_ERRORS:
+            raise
+        except Exception:
+            logger.exception("events.retry_parked_failed consumer=%s keys=%d", self.consumer, len(keys))
+            return 0
 
     def _drop_parked_already_applied(self, parked: Any) -> None:
         """Two consumers handed the same event at once (a redelivery racing the original) can leave it both

@@ -1,13 +1,22 @@
 """Applying a batch of marketplace events exactly once in effect, whatever the transport.
 
-One database transaction per batch: validate → drop duplicates (inbox) → apply in ``occurred_at`` order
-(each event in a savepoint, so one bad event costs only itself) → park events whose entity is unknown yet →
-record inbox rows and dead letters in bulk → retry parked events the batch made applicable. The caller acks
-(XACK / HTTP 200) only after this returns, i.e. after commit: a crash before that redelivers the batch, and
-the inbox makes the redelivery harmless.
+One database transaction per batch:
 
-Infrastructure errors (database down) are *not* caught: the batch rolls back, nothing is acked, and the
-transport retries. Only bad input becomes a dead letter.
+1. validate every item (bad input becomes a dead letter with its reason and raw text, never an exception);
+2. **claim** the new events in the inbox with one ``INSERT … ON CONFLICT DO NOTHING RETURNING``: what another
+   transaction already holds is a duplicate (a concurrent consumer holding the same event makes this one wait
+   for its commit, then see the duplicate), so one event is applied by one transaction only;
+3. apply: each app's **batch handler** takes all events of its types at once (a constant number of statements
+   per batch, in its own savepoint; if it fails, that group falls back to the per-event handlers, each event
+   in its own savepoint so one bad event costs only itself); types without one go through the per-event path;
+4. events whose entity is not known yet are **parked** (and their inbox claim withdrawn), rejected ones are
+   dead-lettered; parked events the batch made applicable are retried, also as a batch.
+
+The caller acks (XACK / HTTP 200) only after this returns, i.e. after commit: a crash before that redelivers
+the batch, and the inbox makes the redelivery harmless.
+
+Infrastructure errors (database down, a deadlock) are *not* caught: the batch rolls back, nothing is acked,
+and the transport retries. Only bad input becomes a dead letter.
 """
 
 from __future__ import annotations
@@ -15,16 +24,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
-from backoffice.events.registry import EntityMissingError, handler_for
+from backoffice.events.registry import EntityMissingError, batch_handlers, handler_for
 from backoffice.events.schemas import MAX_EVENT_BYTES, Event, EventValidationError, decode, validate
 from backoffice.models import DeadLetter, InboxEvent, ParkedEvent
 
@@ -125,6 +135,103 @@ def _provided_key(event: Event) -> str | None:
     return f"{kind}:{event.payload[field]}"
 
 
+def _identity(item: RawItem) -> tuple[str, str]:
+    """(event_id, type) of an item that failed validation, when they can be read: dead letters are searched
+    by them."""
+    raw = item.raw
+    if isinstance(raw, bytes | str):
+        try:
+            raw = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return "", ""
+    if not isinstance(raw, Mapping):
+        return "", ""
+    return str(raw.get("event_id", ""))[:64], str(raw.get("type", ""))[:64]
+
+
+def _claim(events: Sequence[tuple[Event, str]]) -> set[uuid.UUID]:
+    """Insert inbox rows for (event, transport) pairs; returns the ids this transaction claimed (the others
+    are already in the inbox, or were claimed by a transaction that committed meanwhile)."""
+    if not events:
+        return set()
+    connection = connections[router.db_for_write(InboxEvent)]
+    quote = connection.ops.quote_name
+    fields = [
+        InboxEvent._meta.get_field(name) for name in ("event_id", "type", "occurred_at", "received_at", "transport")
+    ]
+    now = timezone.now()
+    params: list[Any] = []
+    # Sorted: two transactions claiming overlapping events wait for each other in one order, never in a cycle.
+    for event, transport in sorted(events, key=lambda pair: pair[0].event_id):
+        for model_field, value in zip(
+            fields, (event.event_id, event.type, event.occurred_at, now, transport), strict=True
+        ):
+            params.append(model_field.get_db_prep_value(value, connection))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(InboxEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(events))} "
+        f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('event_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    return {value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)) for (value,) in returned}
+
+
+def _unclaim(event_ids: Iterable[uuid.UUID]) -> None:
+    ids = list(event_ids)
+    if ids:
+        InboxEvent.objects.filter(event_id__in=ids).delete()
+
+
+def _apply_events(events: Sequence[Event]) -> dict[uuid.UUID, tuple[str, str]]:
+    """(status, detail) per event id: APPLIED, PARKED (detail: the key it waits for) or REJECTED (reason)."""
+    results: dict[uuid.UUID, tuple[str, str]] = {}
+    remaining = list(events)
+    for registration in batch_handlers():
+        group = [event for event in remaining if event.type in registration.types]
+        if not group:
+            continue
+        remaining = [event for event in remaining if event.type not in registration.types]
+        try:
+            with transaction.atomic():
+                outcome = registration.handler(group)
+        except (IntegrityError, ValidationError, ValueError) as exc:
+            # E.g. a concurrent consumer inserted the same new entity: the per-event path sees theirs.
+            logger.warning(
+                "events.batch_handler_fallback types=%s count=%d error=%r",
+                ",".join(sorted(registration.types)),
+                len(group),
+                exc,
+            )
+            remaining.extend(group)
+            continue
+        for event in group:
+            if event.event_id in outcome.parked:
+                results[event.event_id] = (PARKED, outcome.parked[event.event_id])
+            elif event.event_id in outcome.rejected:
+                results[event.event_id] = (REJECTED, outcome.rejected[event.event_id])
+            else:
+                results[event.event_id] = (APPLIED, "")
+    # Oldest first: a create sorts before its update even when they arrive the other way round.
+    for event in sorted(remaining, key=lambda e: e.occurred_at):
+        results[event.event_id] = _apply_one(event)
+    return results
+
+
+def _parked_row(event: Event, key: str, transport: str, now: dt.datetime) -> ParkedEvent:
+    return ParkedEvent(
+        event_id=event.event_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        waiting_for=key,
+        envelope=_envelope(event),
+        transport=transport,
+        expires_at=now + _park_window(),
+    )
+
+
 def process_batch(items: Sequence[RawItem], *, transport: str, record_dead_letters: bool = True) -> list[Outcome]:
     """Apply a batch; returns one outcome per item, in input order. Raises only on infrastructure errors.
 
@@ -137,12 +244,12 @@ def process_batch(items: Sequence[RawItem], *, transport: str, record_dead_lette
         try:
             events.append((index, _decode_item(item)))
         except EventValidationError as exc:
-            event_id = item.raw.get("event_id", "") if isinstance(item.raw, Mapping) else ""
-            outcomes[index] = Outcome(item.ref, REJECTED, str(event_id)[:64], str(exc))
+            event_id, event_type = _identity(item)
+            outcomes[index] = Outcome(item.ref, REJECTED, event_id, str(exc))
             dead.append(
                 DeadLetter(
-                    event_id=str(event_id)[:64],
-                    type=str(item.raw.get("type", ""))[:64] if isinstance(item.raw, Mapping) else "",
+                    event_id=event_id,
+                    type=event_type,
                     reason=str(exc),
                     raw=_raw_text(item.raw),
                     transport=transport,
@@ -152,44 +259,41 @@ def process_batch(items: Sequence[RawItem], *, transport: str, record_dead_lette
 
     with transaction.atomic():
         ids = [event.event_id for _, event in events]
-        known = set(InboxEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
-        known |= set(ParkedEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
-        inbox: list[InboxEvent] = []
-        provided: set[str] = set()
+        parked_already = set(ParkedEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
+        first: dict[uuid.UUID, tuple[int, Event]] = {}
+        for index, event in events:
+            if event.event_id in parked_already or event.event_id in first:
+                outcomes[index] = Outcome(items[index].ref, DUPLICATE, str(event.event_id))
+            else:
+                first[event.event_id] = (index, event)
+        claimed = _claim([(event, transport) for _, event in first.values()])
+        fresh: list[Event] = []
+        for event_id, (index, event) in first.items():
+            if event_id in claimed:
+                fresh.append(event)
+            else:
+                outcomes[index] = Outcome(items[index].ref, DUPLICATE, str(event_id))
+
+        results = _apply_events(fresh)
         now = timezone.now()
-        # Oldest first: a create sorts before its update even when they arrive the other way round.
-        for index, event in sorted(events, key=lambda pair: (pair[1].occurred_at, pair[0])):
-            ref = items[index].ref
-            if event.event_id in known:
-                outcomes[index] = Outcome(ref, DUPLICATE, str(event.event_id))
+        parked: list[ParkedEvent] = []
+        provided: set[str] = set()
+        for event_id, (index, event) in first.items():
+            if event_id not in claimed:
                 continue
-            known.add(event.event_id)
-            status, detail = _apply_one(event)
+            status, detail = results[event_id]
+            ref = items[index].ref
+            outcomes[index] = Outcome(ref, status, str(event_id), detail)
             if status == APPLIED:
-                inbox.append(
-                    InboxEvent(
-                        event_id=event.event_id, type=event.type, occurred_at=event.occurred_at, transport=transport
-                    )
-                )
                 key = _provided_key(event)
                 if key:
                     provided.add(key)
-                outcomes[index] = Outcome(ref, APPLIED, str(event.event_id))
             elif status == PARKED:
-                ParkedEvent.objects.create(
-                    event_id=event.event_id,
-                    type=event.type,
-                    occurred_at=event.occurred_at,
-                    waiting_for=detail,
-                    envelope=_envelope(event),
-                    transport=transport,
-                    expires_at=now + _park_window(),
-                )
-                outcomes[index] = Outcome(ref, PARKED, str(event.event_id), detail)
+                parked.append(_parked_row(event, detail, transport, now))
             else:
                 dead.append(
                     DeadLetter(
-                        event_id=str(event.event_id),
+                        event_id=str(event_id),
                         type=event.type,
                         reason=detail,
                         raw=_raw_text(items[index].raw),
@@ -197,8 +301,11 @@ def process_batch(items: Sequence[RawItem], *, transport: str, record_dead_lette
                         source_ref=ref[:64],
                     )
                 )
-                outcomes[index] = Outcome(ref, REJECTED, str(event.event_id), detail)
-        InboxEvent.objects.bulk_create(inbox)
+        # Parked and rejected events are not consumed: their inbox claim goes, so a later delivery (or the
+        # retry of the parked row) can apply them.
+        _unclaim(event_id for event_id, (status, _detail) in results.items() if status != APPLIED)
+        # ignore_conflicts: a concurrent consumer handed the same event may have parked it first.
+        ParkedEvent.objects.bulk_create(parked, ignore_conflicts=True)
         if record_dead_letters:
             DeadLetter.objects.bulk_create(dead)
         if provided:
@@ -206,46 +313,85 @@ def process_batch(items: Sequence[RawItem], *, transport: str, record_dead_lette
     return [outcomes[i] for i in range(len(items))]
 
 
-def retry_parked(*, keys: Iterable[str] | None = None, limit: int = 500) -> int:
-    """Apply parked events whose entity has arrived; returns how many were applied."""
-    parked = ParkedEvent.objects.select_for_update(skip_locked=True).order_by("occurred_at")
-    if keys is not None:
-        parked = parked.filter(waiting_for__in=list(keys))
+def retry_parked(*, keys: Iterable[str] | None = None, limit: int = 500, rounds: int = 20) -> int:
+    """Apply parked events whose entity has arrived, as batches; returns how many were applied.
+
+    Applying some provides entities others wait for in turn (an application, then its status change): those
+    are retried in the next round, up to ``rounds``. Rows another transaction is retrying are skipped."""
     applied = 0
+    wanted = None if keys is None else set(keys)
     with transaction.atomic():
-        for row in list(parked[:limit]):
-            # A nested retry (a chain: application, then its status change) may have applied this row already.
-            if not ParkedEvent.objects.filter(pk=row.pk).exists():
-                continue
-            if InboxEvent.objects.filter(event_id=row.event_id).exists():
-                row.delete()
-                continue
-            event = validate(row.envelope)
-            status, detail = _apply_one(event)
-            if status == APPLIED:
-                InboxEvent.objects.create(
-                    event_id=event.event_id, type=event.type, occurred_at=event.occurred_at, transport=row.transport
-                )
-                row.delete()
-                applied += 1
-                key = _provided_key(event)
-                if key:
-                    # Something may have been waiting for this one in turn (an application for a parked posting).
-                    applied += retry_parked(keys=[key], limit=limit)
-            elif status == PARKED:
-                row.waiting_for = detail
-                row.attempts += 1
-                row.save(update_fields=["waiting_for", "attempts"])
-            else:
-                DeadLetter.objects.create(
-                    event_id=str(event.event_id),
+        for _round in range(rounds):
+            rows = ParkedEvent.objects.select_for_update(skip_locked=True).order_by("occurred_at")
+            if wanted is not None:
+                rows = rows.filter(waiting_for__in=sorted(wanted))
+            batch = list(rows[:limit])
+            if not batch:
+                break
+            applied_now, wanted = _retry_rows(batch)
+            applied += applied_now
+            if not wanted:
+                break
+    return applied
+
+
+def _retry_rows(rows: Sequence[ParkedEvent]) -> tuple[int, set[str]]:
+    """Retry parked rows as one batch: (applied, keys the applied events provide)."""
+    events: dict[uuid.UUID, tuple[ParkedEvent, Event]] = {}
+    for row in rows:
+        try:
+            events[row.event_id] = (row, validate(row.envelope))
+        except EventValidationError as exc:
+            DeadLetter.objects.create(
+                event_id=str(row.event_id),
+                type=row.type,
+                reason=f"parked envelope no longer valid: {exc}",
+                raw=json.dumps(row.envelope, ensure_ascii=False),
+                transport=row.transport,
+            )
+            row.delete()
+    claimed = _claim([(event, row.transport) for row, event in events.values()])
+    # Already applied (a redelivery raced the original): the parked copy is a stale duplicate.
+    ParkedEvent.objects.filter(
+        pk__in=[row.pk for event_id, (row, _e) in events.items() if event_id not in claimed]
+    ).delete()
+    results = _apply_events([event for event_id, (_row, event) in events.items() if event_id in claimed])
+    done: list[int] = []
+    waiting: list[ParkedEvent] = []
+    dead: list[DeadLetter] = []
+    unclaim: list[uuid.UUID] = []
+    provided: set[str] = set()
+    applied = 0
+    for event_id, (status, detail) in results.items():
+        row, event = events[event_id]
+        if status == APPLIED:
+            done.append(row.pk)
+            applied += 1
+            key = _provided_key(event)
+            if key:
+                provided.add(key)
+        elif status == PARKED:
+            row.waiting_for = detail
+            row.attempts += 1
+            waiting.append(row)
+            unclaim.append(event_id)
+        else:
+            dead.append(
+                DeadLetter(
+                    event_id=str(event_id),
                     type=event.type,
                     reason=detail,
                     raw=json.dumps(row.envelope, ensure_ascii=False),
                     transport=row.transport,
                 )
-                row.delete()
-    return applied
+            )
+            done.append(row.pk)
+            unclaim.append(event_id)
+    _unclaim(unclaim)
+    ParkedEvent.objects.filter(pk__in=done).delete()
+    ParkedEvent.objects.bulk_update(waiting, ["waiting_for", "attempts"])
+    DeadLetter.objects.bulk_create(dead)
+    return applied, provided
 
 
 def expire_parked(*, now: dt.datetime | None = None) -> int:

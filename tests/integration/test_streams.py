@@ -319,6 +319,17 @@ def test_an_entry_that_breaks_the_processor_is_isolated_and_dead_lettered(
         original(event)
 
     monkeypatch.setitem(registry._HANDLERS, "seeker.registered", broken)
+    # The batch path too (jobs.ingest), so the bug breaks both the batch and the per-event fallback.
+    from jobs import ingest
+
+    original_batch = ingest._JobsBatch.seeker_registered
+
+    def broken_batch(self: Any, event: Any) -> None:
+        if event.payload["seeker_id"] == "poison":
+            raise KeyError("boom")
+        original_batch(self, event)
+
+    monkeypatch.setattr(ingest._JobsBatch, "seeker_registered", broken_batch)
     entries = [event_entry(ev.employer(f"ok-{i}")) for i in range(6)]
     entries.insert(4, event_entry(ev.seeker("poison")))
     ids = xadd_all(redis_client, entries)
