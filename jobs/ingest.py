@@ -34,6 +34,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from backoffice.audit import Actor, audit_entry, audit_record_many, snapshot
+from backoffice.bulk import bulk_update_rows
 from backoffice.events.registry import BatchResult
 from backoffice.events.schemas import Event
 from backoffice.models import AuditLog
@@ -131,7 +132,7 @@ class _Tracked(Generic[M]):
             names = sorted(fields | {"updated_at"})
             for row in rows:
                 row.updated_at = now  # type: ignore[attr-defined]
-            model.objects.bulk_update(sorted(rows, key=lambda r: r.pk), names, batch_size=500)
+            bulk_update_rows(model, rows, names)
 
 
 def _locked(model: type[M], keys: Iterable[str]) -> list[M]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +18,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.audit import Actor, audit_record, snapshot
+from backoffice.audit import Actor, audit_entry, audit_record, audit_record_many, snapshot
+from backoffice.bulk import bulk_update_rows
 from jobs.models import (
     AccountStatus,
     Application,
@@ -389,16 +390,7 @@ def posting_change_status(
         raise ValidationError({"close_reason": _("Closing a posting needs a reason.")})
     now = at or timezone.now()
     before = snapshot(locked, POSTING_STATUS_FIELDS)
-    locked.status = status
-    locked.status_changed_at = now
-    if status == PostingStatus.PUBLISHED:
-        locked.published_at = locked.published_at or now
-        if locked.expires_at is None or locked.expires_at <= now:
-            policy = policy_for(locked.employment_type)
-            locked.expires_at = policy.expires_at(now, locked.ends_on, timezone.get_default_timezone())
-    elif status == PostingStatus.CLOSED:
-        locked.closed_at = now
-        locked.close_reason = close_reason
+    _set_status(locked, status, now, close_reason)
     locked.save()
     audit_record(
         actor=actor,
@@ -411,6 +403,59 @@ def posting_change_status(
     )
     _announce_posting(locked, PostingChange.STATUS_CHANGED, old_status=before["status"], new_status=status)
     return locked
+
+
+def _set_status(posting: JobPosting, status: str, now: dt.datetime, close_reason: str = "") -> None:
+    """The field changes of a status change (the state machine was checked by the caller)."""
+    posting.status = status
+    posting.status_changed_at = now
+    if status == PostingStatus.PUBLISHED:
+        posting.published_at = posting.published_at or now
+        if posting.expires_at is None or posting.expires_at <= now:
+            policy = policy_for(posting.employment_type)
+            posting.expires_at = policy.expires_at(now, posting.ends_on, timezone.get_default_timezone())
+    elif status == PostingStatus.CLOSED:
+        posting.closed_at = now
+        posting.close_reason = close_reason
+
+
+def postings_publish_locked(*, actor: Actor, postings: Sequence[JobPosting], note: str = "") -> list[JobPosting]:
+    """Publish many postings at once (screening of an ingestion batch): one UPDATE, one audit INSERT.
+
+    The caller holds the postings' row locks inside its transaction (``select_for_update``) and has checked
+    why each may be published; postings the state machine does not let publish are skipped and returned
+    out of the result."""
+    now = timezone.now()
+    published: list[JobPosting] = []
+    old_status: dict[int, str] = {}
+    entries = []
+    for posting in postings:
+        if posting.status == PostingStatus.PUBLISHED or not can_transition_posting(
+            posting.status, PostingStatus.PUBLISHED
+        ):
+            continue
+        before = snapshot(posting, POSTING_STATUS_FIELDS)
+        old_status[posting.pk] = posting.status
+        _set_status(posting, PostingStatus.PUBLISHED, now)
+        posting.updated_at = now
+        published.append(posting)
+        entries.append(
+            audit_entry(
+                actor=actor,
+                action="posting.status_changed",
+                target=posting,
+                before=before,
+                after=snapshot(posting, POSTING_STATUS_FIELDS),
+                note=note,
+            )
+        )
+    bulk_update_rows(JobPosting, published, ["status", "status_changed_at", "published_at", "expires_at", "updated_at"])
+    audit_record_many(entries)
+    for posting in published:
+        _announce_posting(
+            posting, PostingChange.STATUS_CHANGED, old_status=old_status[posting.pk], new_status=posting.status
+        )
+    return published
 
 
 def posting_publish(*, actor: Actor, posting: JobPosting, note: str = "") -> JobPosting:

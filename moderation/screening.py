@@ -37,7 +37,7 @@ from jobs import selectors as jobs_selectors
 from jobs import services as jobs_services
 from jobs.models import JobPosting, PostingStatus
 from jobs.policies import MinimumWageTable
-from moderation import services
+from moderation import intake, services
 from moderation.models import Case, CaseStatus, Rule, RuleHit, RuleMode
 from moderation.rules import (
     EmployerHistory,
@@ -238,6 +238,8 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
     )
 
     results: list[ScreeningResult] = []
+    to_publish: list[tuple[JobPosting, ScreeningResult]] = []
+    with_hits: list[tuple[JobPosting, list[services.HitInput], bool, ScreeningResult]] = []
     tz = timezone.get_current_timezone()
     for posting in postings:
         result = ScreeningResult(posting.pk)
@@ -254,14 +256,97 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
                 new_hits.append(services.HitInput(rule, evidence))
         live = any(hit.rule.mode != RuleMode.DRY_RUN for hit in new_hits)
         may_publish = posting.status == PostingStatus.PENDING_REVIEW and not live and posting.pk not in with_open_case
-        if not new_hits and not may_publish:
+        if not new_hits:
+            if may_publish:
+                to_publish.append((posting, result))
             continue
+        with_hits.append((posting, new_hits, may_publish, result))
+    if with_hits:
         try:
-            _apply(posting, new_hits, may_publish, result)
-        except Exception as exc:  # one posting's failed write must not stop the batch
-            logger.exception("Recording the screening of posting %s failed; it stays as it was", posting.pk)
-            result.error = str(exc)
+            _record_hits(with_hits)
+        except Exception:  # e.g. a concurrent screening opened a case first: one posting at a time then
+            logger.warning("Recording hits as a batch failed; recording them posting by posting", exc_info=True)
+            for posting, new_hits, may_publish, result in with_hits:
+                try:
+                    _apply(posting, new_hits, may_publish, result)
+                except Exception as exc:  # one posting's failed write must not stop the batch
+                    logger.exception("Recording the screening of posting %s failed; it stays as it was", posting.pk)
+                    result.error = str(exc)
+    if to_publish:
+        try:
+            _publish_clean(to_publish)
+        except Exception as exc:  # they stay pending; the pending sweep screens them again
+            logger.exception("Publishing %d screened postings failed; they stay pending", len(to_publish))
+            for _posting, result in to_publish:
+                result.error = str(exc)
     return results
+
+
+def _record_hits(items: Sequence[tuple[JobPosting, list[services.HitInput], bool, ScreeningResult]]) -> None:
+    """Record the new hits of a batch's postings at once (``intake.hits_record_many``), each posting re-checked
+    under its row lock as ``_apply`` does; then publish those whose only new hits are dry-run ones."""
+    screened = {item[0].pk: item for item in items}
+    actor = Actor.system(SCREENING_ACTOR)
+    with transaction.atomic():
+        locked = {
+            row.pk: row
+            for row in JobPosting.objects.select_for_update(no_key=True).filter(pk__in=sorted(screened)).order_by("pk")
+        }
+        recorded = _known_hits(list(locked))
+        todo: list[tuple[JobPosting, list[services.HitInput], ScreeningResult]] = []
+        publish: list[JobPosting] = []
+        for pk, (posting, new_hits, may_publish, result) in screened.items():
+            row = locked.get(pk)
+            if row is None or row.status not in SCREENED_STATUSES or _content(row) != _content(posting):
+                continue  # closed meanwhile, or edited: the edit's own screening judges the new content
+            hits = [h for h in new_hits if evidence_identity(h.evidence) not in recorded[(pk, h.rule.pk)]]
+            if hits:
+                todo.append((row, hits, result))
+            if may_publish and row.status == PostingStatus.PENDING_REVIEW:
+                publish.append(row)
+        cases = intake.hits_record_many([(row, hits) for row, hits, _result in todo], actor=actor)
+        for row, hits, result in todo:
+            result.recorded = [hit.rule.name for hit in hits]
+            case = cases.get(row.pk)
+            result.case_id = case.pk if case is not None else None
+        if publish:
+            with_open_case = set(
+                Case.objects.filter(posting_id__in=[row.pk for row in publish])
+                .exclude(status=CaseStatus.RESOLVED)
+                .values_list("posting_id", flat=True)
+            )
+            published = jobs_services.postings_publish_locked(
+                actor=actor,
+                postings=[row for row in publish if row.pk not in with_open_case],
+                note="Screened: no rule flagged it.",
+            )
+            for row in published:
+                screened[row.pk][3].published = True
+
+
+def _publish_clean(items: Sequence[tuple[JobPosting, ScreeningResult]]) -> None:
+    """Publish the clean pending postings of a batch at once, each re-checked under its row lock (status,
+    content unchanged since it was screened, no open case)."""
+    screened = {posting.pk: (posting, result) for posting, result in items}
+    with transaction.atomic():
+        locked = list(JobPosting.objects.select_for_update(no_key=True).filter(pk__in=sorted(screened)).order_by("pk"))
+        with_open_case = set(
+            Case.objects.filter(posting_id__in=screened)
+            .exclude(status=CaseStatus.RESOLVED)
+            .values_list("posting_id", flat=True)
+        )
+        ready = [
+            row
+            for row in locked
+            if row.status == PostingStatus.PENDING_REVIEW
+            and _content(row) == _content(screened[row.pk][0])
+            and row.pk not in with_open_case
+        ]
+        published = jobs_services.postings_publish_locked(
+            actor=Actor.system(SCREENING_ACTOR), postings=ready, note="Screened: no rule flagged it."
+        )
+    for row in published:
+        screened[row.pk][1].published = True
 
 
 def screen_posting(posting_id: int) -> ScreeningResult | None:

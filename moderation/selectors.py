@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -156,6 +158,95 @@ def case_signals(case: Case) -> CaseSignals:
         active_sanction=active_sanctions(employer=employer, seeker=seeker).exists(),
         is_appeal=case.is_appeal,
     )
+
+
+def case_signals_many(cases: Sequence[Case]) -> dict[int, CaseSignals]:
+    """``case_signals`` for many saved cases in a fixed handful of queries (the ingestion batches).
+
+    The cases must come with their posting loaded (``select_related("posting")``) when they target one."""
+    if not cases:
+        return {}
+    ids = [case.pk for case in cases]
+    weights: dict[int, list[int]] = defaultdict(list)
+    for case_id, weight in RuleHit.objects.filter(case_id__in=ids).values_list("case_id", "weight"):
+        weights[case_id].append(weight)
+    reports: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    rows = Report.objects.filter(case_id__in=ids).values_list(
+        "case_id", "reporter_kind", "reporter_external_id", "reason"
+    )
+    for case_id, kind, reporter, reason in rows:
+        reports[case_id].append((kind, reporter, reason))
+    reporters = {reporter for case_reports in reports.values() for _k, reporter, _r in case_reports}
+    stats = {
+        (s.reporter_kind, s.reporter_external_id): s
+        for s in ReporterStats.objects.filter(reporter_external_id__in=reporters)
+    }
+
+    def employer_id(case: Case) -> int | None:
+        if case.target_kind == TargetKind.POSTING and case.posting is not None:
+            return case.posting.employer_id
+        return case.employer_id if case.target_kind == TargetKind.EMPLOYER else None
+
+    employer_ids = {e for case in cases if (e := employer_id(case)) is not None}
+    seeker_ids = {case.seeker_id for case in cases if case.target_kind == TargetKind.SEEKER and case.seeker_id}
+    violations: dict[tuple[str, int], set[int]] = defaultdict(set)  # (kind, id) → resolved upheld case ids
+    if employer_ids or seeker_ids:
+        resolved = Case.objects.filter(status=CaseStatus.RESOLVED, last_decision_action__in=UPHELD_ACTIONS).filter(
+            Q(posting__employer_id__in=employer_ids) | Q(employer_id__in=employer_ids) | Q(seeker_id__in=seeker_ids)
+        )
+        for case_id, posting_employer, employer, seeker in resolved.values_list(
+            "pk", "posting__employer_id", "employer_id", "seeker_id"
+        ):
+            for owner in (posting_employer, employer):
+                if owner in employer_ids:
+                    violations[("employer", owner)].add(case_id)
+            if seeker in seeker_ids:
+                violations[("seeker", seeker)].add(case_id)
+    sanctioned: set[tuple[str, int]] = set()
+    if employer_ids or seeker_ids:
+        now = timezone.now()
+        active = (
+            Sanction.objects.filter(revoked_at__isnull=True)
+            .filter(Q(until__isnull=True) | Q(until__gt=now))
+            .filter(Q(employer_id__in=employer_ids) | Q(seeker_id__in=seeker_ids))
+        )
+        for employer, seeker in active.values_list("employer_id", "seeker_id"):
+            if employer in employer_ids:
+                sanctioned.add(("employer", employer))
+            if seeker in seeker_ids:
+                sanctioned.add(("seeker", seeker))
+
+    today = timezone.localdate()
+    signals: dict[int, CaseSignals] = {}
+    for case in cases:
+        applications, starts_soon = 0, False
+        if case.target_kind == TargetKind.POSTING and case.posting is not None:
+            applications = case.posting.application_count
+            starts_on = case.posting.starts_on
+            starts_soon = starts_on is not None and today <= starts_on <= today + dt.timedelta(days=1)
+        owner: tuple[str, int] | None = None
+        if (e := employer_id(case)) is not None:
+            owner = ("employer", e)
+        elif case.target_kind == TargetKind.SEEKER and case.seeker_id:
+            owner = ("seeker", case.seeker_id)
+        signals[case.pk] = CaseSignals(
+            hit_weights=tuple(weights[case.pk]),
+            reports=tuple(
+                ReportSignal(
+                    reporter_key=f"{kind}:{reporter}",
+                    reason=reason,
+                    upheld=getattr(stats.get((kind, reporter)), "reports_upheld", 0),
+                    dismissed=getattr(stats.get((kind, reporter)), "reports_dismissed", 0),
+                )
+                for kind, reporter, reason in reports[case.pk]
+            ),
+            applications=applications,
+            starts_within_24h=starts_soon,
+            prior_violations=len(violations[owner] - {case.pk}) if owner else 0,
+            active_sanction=owner in sanctioned if owner else False,
+            is_appeal=case.is_appeal,
+        )
+    return signals
 
 
 @dataclass(frozen=True)

@@ -130,8 +130,9 @@ def _open_case_for(target: Target, *, primary_reason: str = "") -> tuple[Case, b
     return case, True
 
 
-def _rescore(case: Case) -> policies.Score:
-    signals = selectors.case_signals(case)
+def _rescore(case: Case, signals: policies.CaseSignals | None = None) -> policies.Score:
+    """Score, band and due time from the case's signals (read now unless a batch read them already)."""
+    signals = signals or selectors.case_signals(case)
     score = policies.score_case(signals)
     band = policies.band_for(score.total, _config()["BAND_THRESHOLDS"])
     case.score = score.total
