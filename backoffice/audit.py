@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
+from backoffice.bulk import copy_rows
 from backoffice.context import get_request_id
 from backoffice.models import ActorKind, AuditLog
 
@@ -87,12 +88,12 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
-    return {
-        key: [json_safe(before.get(key)), json_safe(after.get(key))]
-        for key in keys
-        if json_safe(before.get(key)) != json_safe(after.get(key))
-    }
+    changes: dict[str, list[Any]] = {}
+    for key in dict.fromkeys([*before.keys(), *after.keys()]):
+        old, new = json_safe(before.get(key)), json_safe(after.get(key))
+        if old != new:
+            changes[key] = [old, new]
+    return changes
 
 
 def _redact(target: models.Model | None, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -159,5 +160,8 @@ def audit_record(
 
 
 def audit_record_many(entries: Iterable[AuditLog]) -> list[AuditLog]:
-    """Append many rows built by ``audit_entry`` with one INSERT (the ingestion batches' audit trail)."""
-    return AuditLog.objects.bulk_create(list(entries), batch_size=1000)
+    """Append many rows built by ``audit_entry`` at once (the ingestion batches' audit trail): COPY on
+    PostgreSQL. The returned rows have no pk (nobody reads it back)."""
+    rows = list(entries)
+    copy_rows(AuditLog, rows)
+    return rows
