@@ -214,6 +214,8 @@ class DeadLetter(models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="deadletter_status_idx"),
             models.Index(fields=["type", "-created_at"], name="deadletter_type_idx"),
+            # The consumer's check that a redelivered stream entry was dead-lettered already.
+            models.Index(fields=["transport", "source_ref"], name="deadletter_source_idx"),
         ]
 
     def __str__(self) -> str:

@@ -45,6 +45,15 @@ DEFAULT_SCHEDULE: tuple[PeriodicJob, ...] = (
         options={"expires": 60},
     ),
     PeriodicJob(
+        name="Screen pending postings",
+        task="moderation.screen_pending",
+        # Every 5 minutes, for postings pending for 5 minutes without a case: the sweep behind the screening
+        # each ingestion batch runs after its commit (a consumer killed in between leaves them unscreened).
+        crontab={"minute": "*/5"},
+        description="Screen postings still pending review without a case after 5 minutes.",
+        options={"expires": 300},
+    ),
+    PeriodicJob(
         name="Expire parked events",
         task="backoffice.expire_parked_events",
         # Every 5 minutes: parked events wait an hour (EVENTS_PARK_SECONDS); the consumers also retry them.

@@ -245,3 +245,9 @@ EVENTS_STREAM = env.str("EVENTS_STREAM", default="marketplace.events")
 EVENTS_DEAD_STREAM = env.str("EVENTS_DEAD_STREAM", default="marketplace.events.dead")
 EVENTS_GROUP = env.str("EVENTS_GROUP", default="backoffice")
 OUTBOX_STREAM = env.str("OUTBOX_STREAM", default="backoffice.events")
+# The relay publishes outbox rows once they are this old, so rows of transactions that commit out of id order
+# are published in commit order (backoffice/events/relay.py).
+OUTBOX_RELAY_LAG_MS = env.int("OUTBOX_RELAY_LAG_MS", default=1000)
+# Context managers around each ingestion batch (consumer and POST /events/), by dotted path: moderation's
+# collects the postings a batch creates or updates and screens them as one batch after the commit.
+EVENTS_BATCH_CONTEXTS = env.list("EVENTS_BATCH_CONTEXTS", default=["moderation.screening.screening_deferred"])

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from backoffice.audit import Actor
@@ -218,8 +219,9 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
     """Screen a batch of postings with the enabled rules.
 
     Loading costs a constant number of queries whatever the batch size (postings, rules, minimum-wage table,
-    the employers' recent postings, earlier hits, open cases); writes happen per posting, each in its own
-    transaction, only for postings with new hits or to publish a clean pending one."""
+    the employers' recent postings, earlier hits, open cases), and so do the writes: the new hits of all
+    postings in one transaction (``intake.hits_record_many``), the clean pending postings published in
+    another. If the batch write fails, each posting is written alone."""
     ids = list(dict.fromkeys(posting_ids))
     if not ids:
         return []
@@ -353,6 +355,30 @@ def screen_posting(posting_id: int) -> ScreeningResult | None:
     """Screen one posting (None when it is not in a screened status, e.g. closed)."""
     results = screen_postings([posting_id])
     return results[0] if results else None
+
+
+def screen_pending(*, older_than: dt.timedelta = dt.timedelta(minutes=5), limit: int = 2000) -> int:
+    """Screen again the postings still pending review without an open case (the sweep behind the after-commit
+    screening: a consumer killed between its commit and its screening leaves them so). Returns how many
+    were screened; screening is idempotent (known hits are not recorded twice), so overlap is harmless."""
+    cutoff = timezone.now() - older_than
+    open_cases = Case.objects.filter(posting_id=OuterRef("pk")).exclude(status=CaseStatus.RESOLVED)
+    screened = 0
+    last_id = 0
+    while screened < limit:
+        # Keyset pages of ids: bounded memory however many are waiting.
+        ids = list(
+            JobPosting.objects.filter(status=PostingStatus.PENDING_REVIEW, updated_at__lte=cutoff, pk__gt=last_id)
+            .exclude(Exists(open_cases))
+            .order_by("pk")
+            .values_list("pk", flat=True)[: min(500, limit - screened)]
+        )
+        if not ids:
+            break
+        screen_postings(ids)
+        screened += len(ids)
+        last_id = ids[-1]
+    return screened
 
 
 # --- wiring: posting_changed → screening ---------------------------------------------------------------

@@ -6,7 +6,8 @@ import logging
 
 from celery import shared_task
 
-from moderation import services
+from backoffice.events import streams
+from moderation import screening, services
 
 logger = logging.getLogger(__name__)
 
@@ -23,3 +24,24 @@ def release_expired_claims() -> int:
     released = services.claims_release_expired()
     logger.info("moderation.release_expired_claims released=%d", released)
     return released
+
+
+SCREEN_PENDING_TIME_LIMIT = 300
+
+
+@shared_task(
+    name="moderation.screen_pending",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=SCREEN_PENDING_TIME_LIMIT - 30,
+    time_limit=SCREEN_PENDING_TIME_LIMIT,
+)
+def screen_pending() -> int:
+    """Screen postings left pending without a case (e.g. a consumer died after commit, before screening)."""
+    with streams.exclusive("screen-pending", ttl_s=SCREEN_PENDING_TIME_LIMIT * 2) as acquired:
+        if not acquired:
+            logger.info("moderation.screen_pending skipped: another run holds the lock")
+            return 0
+        screened = screening.screen_pending()
+    logger.info("moderation.screen_pending screened=%d", screened)
+    return screened

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from backoffice.events.consumer import batch_contexts
 from backoffice.events.processor import APPLIED, DUPLICATE, PARKED, RawItem, process_batch
 from backoffice.events.tokens import authenticate
 from backoffice.models import ApiScope, Transport
@@ -48,10 +50,14 @@ def events_endpoint(request: HttpRequest) -> JsonResponse:
     if len(events) > MAX_EVENTS:
         return _error(413, f"at most {MAX_EVENTS} events per request, got {len(events)}")
     request_id = getattr(request, "request_id", "")
-    outcomes = process_batch(
-        [RawItem(raw=event, ref=f"http:{request_id[:40]}:{index}") for index, event in enumerate(events)],
-        transport=Transport.HTTP,
-    )
+    # As the stream consumer: the batch's postings are screened together after the commit.
+    with contextlib.ExitStack() as hooks:
+        for context in batch_contexts():
+            hooks.enter_context(context())
+        outcomes = process_batch(
+            [RawItem(raw=event, ref=f"http:{request_id[:40]}:{index}") for index, event in enumerate(events)],
+            transport=Transport.HTTP,
+        )
     return JsonResponse(
         {
             # Parked events are accepted: they are stored and will be applied when their entity arrives.

@@ -155,9 +155,7 @@ def _state(prefix: str) -> dict[str, Any]:
             ],
             prefix,
         ),
-        "reports": _rows(
-            reports, ["reporter_kind", "reporter_external_id", "reason", "text", "filed_at"], prefix
-        ),
+        "reports": _rows(reports, ["reporter_kind", "reporter_external_id", "reason", "text", "filed_at"], prefix),
         "report_cases": sorted(
             (_strip(ext, prefix), kind) for ext, kind in reports.values_list("external_id", "case__target_kind")
         ),

@@ -3,6 +3,7 @@ and the admin: the dry-run action and config validation on save."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import itertools
 from collections.abc import Callable
@@ -209,6 +210,58 @@ class TestBatchQueries:
         large, sql = self._count(25)
         assert large == small, "\n".join(sql)
         assert small <= 6
+
+    def _write(self, n: int, description: str) -> tuple[int, list[JobPosting]]:
+        # Created with factories (no screening yet); each posting by its own employer.
+        postings = [
+            JobPostingFactory(
+                title=f"카페 알바 {next(_ids)}", description=description, status=PostingStatus.PENDING_REVIEW
+            )
+            for _ in range(n)
+        ]
+        with CaptureQueriesContext(connection) as ctx:
+            screening.screen_postings([p.pk for p in postings])
+        return len(ctx.captured_queries), postings
+
+    def test_writes_are_a_constant_number_of_queries_too(self, default_rules) -> None:  # type: ignore[no-untyped-def]
+        """Hits of many postings (cases opened, re-scored, audited) and clean postings published, at once."""
+        flagged = "편의점 야간 근무자 구합니다. 시급 11,000원. 자세한 건 010-1234-5678 로 문자 주세요."
+        small, _ = self._write(2, flagged)
+        large, postings = self._write(12, flagged)
+        assert large == small
+        assert Case.objects.filter(posting__in=postings, status=CaseStatus.OPEN).count() == 12
+        assert (
+            AuditLog.objects.filter(
+                action="case.rule_hits",
+                target_id__in=[
+                    str(pk) for pk in Case.objects.filter(posting__in=postings).values_list("pk", flat=True)
+                ],
+            ).count()
+            == 12
+        )
+        small, _ = self._write(2, CLEAN)
+        large, postings = self._write(12, CLEAN)
+        assert large == small
+        assert all(
+            p.status == PostingStatus.PUBLISHED for p in JobPosting.objects.filter(pk__in=[p.pk for p in postings])
+        )
+
+
+class TestPendingSweep:
+    def test_postings_left_unscreened_are_screened_by_the_sweep(self, default_rules) -> None:  # type: ignore[no-untyped-def]
+        """A consumer killed between its commit and its screening leaves postings pending with no case."""
+        pending = PostingStatus.PENDING_REVIEW
+        clean = JobPostingFactory(description=CLEAN, status=pending)
+        flagged = JobPostingFactory(description="자세한 건 010-1234-5678 로 문자 주세요.", status=pending)
+        reported = JobPostingFactory(description=CLEAN, status=pending)
+        file_report(reported)
+        assert screening.screen_pending() == 0, "too recent: the after-commit screening may still be running"
+        assert screening.screen_pending(older_than=dt.timedelta(0)) == 2  # the reported one has its case
+        clean.refresh_from_db()
+        flagged.refresh_from_db()
+        assert clean.status == PostingStatus.PUBLISHED
+        assert flagged.status == PostingStatus.PENDING_REVIEW and Case.objects.filter(posting=flagged).exists()
+        assert screening.screen_pending(older_than=dt.timedelta(0)) == 0, "nothing left: idempotent"
 
 
 # --- admin -----------------------------------------------------------------------------------------------
