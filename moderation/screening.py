@@ -23,13 +23,13 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -67,6 +67,7 @@ CONTENT_FIELDS = (
     "ends_on",
 )
 SCREENING_ACTOR = "screening"
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 DRY_RUN_MAX_POSTINGS = 20_000
 DRY_RUN_EXAMPLES = 50
 
@@ -265,7 +266,7 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
         with_hits.append((posting, new_hits, may_publish, result))
     if with_hits:
         try:
-            _record_hits(with_hits)
+            _retrying_deadlocks(_record_hits, with_hits)
         except Exception:  # e.g. a concurrent screening opened a case first: one posting at a time then
             logger.warning("Recording hits as a batch failed; recording them posting by posting", exc_info=True)
             for posting, new_hits, may_publish, result in with_hits:
@@ -276,12 +277,25 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
                     result.error = str(exc)
     if to_publish:
         try:
-            _publish_clean(to_publish)
+            _retrying_deadlocks(_publish_clean, to_publish)
         except Exception as exc:  # they stay pending; the pending sweep screens them again
             logger.exception("Publishing %d screened postings failed; they stay pending", len(to_publish))
             for _posting, result in to_publish:
                 result.error = str(exc)
     return results
+
+
+def _retrying_deadlocks(write: Callable[[Any], None], items: Any, attempts: int = 3) -> None:
+    """Run a batch write, again when PostgreSQL picked it as a deadlock victim (a concurrent consumer's batch
+    locked one of the same postings in another order: rare, and nothing was written)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            write(items)
+            return
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED or attempt == attempts:
+                raise
+            logger.warning("Screening write lost a deadlock (attempt %d of %d); again", attempt, attempts)
 
 
 def _record_hits(items: Sequence[tuple[JobPosting, list[services.HitInput], bool, ScreeningResult]]) -> None:
