@@ -437,7 +437,7 @@ def run_consumers(args: argparse.Namespace, client: Any, feed: Feed, workdir: Pa
             if dead or time.monotonic() > deadline:
                 raise SystemExit(f"consumers did not start ({dead or 'timeout'}); logs in {workdir}")
             time.sleep(0.1)
-        log(f"{len(consumers)} consumer processes ready; XADDing {len(feed.values)} entries")
+        log(f"{_consumers(len(consumers))} ready; XADDing {len(feed.values)} entries")
         started = time.perf_counter()
         xadd_pipelined(client, STREAM, feed.values)
         xadd_s = time.perf_counter() - started
@@ -727,7 +727,7 @@ def run(args: argparse.Namespace) -> int:
         "",
         f"{'run':<58} {'seconds':>8} {'events/s':>10} {'× baseline':>10}",
         "-" * 90,
-        f"{f'(a) {args.consumers} consumer processes, batch {args.batch}, to committed + acked':<58} "
+        f"{f'(a) {_consumers(args.consumers)}, batch {args.batch}, to committed + acked':<58} "
         f"{consumer_s:>8.2f} {rate:>10.0f} {rate / baseline_rate:>10.3f}",
         f"{'(b) baseline: XADD + XREADGROUP/XACK (500), no processing':<58} "
         f"{baseline_s:>8.2f} {baseline_rate:>10.0f} {1:>10.3f}",
@@ -742,7 +742,7 @@ def run(args: argparse.Namespace) -> int:
             if accounted
             else f"MISMATCH (expected inbox {feed.distinct_valid}, dead letters {feed.invalid})"
         ),
-        f"VERDICT: {verdict} — {rate:.0f} events/s with {args.consumers} consumers "
+        f"VERDICT: {verdict} — {rate:.0f} events/s with {_consumers(args.consumers)} "
         f"({'≥' if rate >= TARGET_PER_S else '<'} {TARGET_PER_S:.0f}/s target; {rate / TARGET_PER_S:.2f}× of it); "
         f"plain Redis moves the same entries at {baseline_rate:.0f}/s",
     ]
@@ -764,6 +764,10 @@ def load() -> str:
     with contextlib.suppress(OSError):
         return ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return "?"
+
+
+def _consumers(n: int) -> str:
+    return "1 consumer process" if n == 1 else f"{n} consumer processes"
 
 
 def main(argv: Sequence[str]) -> int:
