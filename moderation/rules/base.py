@@ -135,8 +135,15 @@ class HistoryEntry:
     @property
     def sketch(self) -> minhash.Sketch:
         if self._sketch is None:
-            self._sketch = minhash.sketch(fingerprint_text(self.title, self.description))
+            self._sketch = content_sketch(self.title, self.description)
         return self._sketch
+
+
+@functools.lru_cache(maxsize=10_000)
+def content_sketch(title: str, description: str) -> minhash.Sketch:
+    """The MinHash sketch of a posting's content, remembered across batches: an employer's recent postings are
+    compared with every new one of theirs, batch after batch, and their text rarely changes (≈10 MB at most)."""
+    return minhash.sketch(fingerprint_text(title, description))
 
 
 class EmployerHistory:
