@@ -257,3 +257,100 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return self.is_active and scope in self.scopes
+
+
+class NotificationKind(models.TextChoices):
+    SLA_BREACH = "sla_breach", _("SLA breach")
+    DIGEST = "digest", _("Daily digest")
+    JOB_FAILED = "job_failed", _("Automation failure")
+    BACKGROUND_JOB = "background_job", _("Background job finished")
+
+
+class Notification(models.Model):
+    """An in-admin message for one staff member (shown in the admin's header, with a badge for unread ones).
+
+    Written by automation (SLA escalations, digests, finished background jobs) through
+    ``backoffice.notifications.notify``, which also sends the e-mail when asked."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    # Notifications about one thing (e.g. one case's SLA breach) are not repeated to the same person.
+    dedup_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedup_key"],
+                condition=~models.Q(dedup_key=""),
+                name="notification_once_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BackgroundJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class BackgroundJob(models.Model):
+    """A long admin action (a bulk decision, a rule dry-run over many postings) run by a Celery task.
+
+    The admin shows its progress (``done`` of ``total``) while it runs and its result when it ends, so no
+    request has to wait for tens of thousands of rows. Written only through ``backoffice.background``."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    label = models.CharField(_("what"), max_length=300)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    params = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=BackgroundJobStatus.choices, default=BackgroundJobStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    message = models.CharField(_("progress"), max_length=300, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="background_job_user_idx")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def percent(self) -> int:
+        if self.status == BackgroundJobStatus.SUCCEEDED:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (BackgroundJobStatus.SUCCEEDED, BackgroundJobStatus.FAILED)

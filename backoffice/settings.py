@@ -189,6 +189,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (Redis only: kombu's SQLAlchemy transport hands its options to create_engine, which rejects this one.)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60} if CELERY_BROKER_URL.startswith("redis") else {}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Queues by kind of work (backoffice.automation.Queue), so a burst of one kind cannot starve the others:
+# `celery worker -Q default,screening,maintenance` (one worker for all, the demo) or one worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "moderation.screen_pending": {"queue": "screening"},
+    "moderation.recheck_wages": {"queue": "screening"},
+    "jobs.*": {"queue": "maintenance"},
+    "moderation.*": {"queue": "maintenance"},
+    "backoffice.relay_outbox": {"queue": "maintenance"},
+    "backoffice.expire_parked_events": {"queue": "maintenance"},
+    "backoffice.run_background_job": {"queue": "default"},
+}
+CELERY_WORKER_QUEUES = ("default", "screening", "maintenance")
+# acks_late tasks: a worker takes one message at a time, so a long task does not sit on others it prefetched.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # --- E-mail ---------------------------------------------------------------------------------------------
@@ -199,6 +214,8 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="backoffice@localhost")
+# Where staff reach the back-office: links in e-mails (notifications, digests) start with it.
+BACKOFFICE_BASE_URL = env.str("BACKOFFICE_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Admin theme ----------------------------------------------------------------------------------------
 # The theme's language chooser is off: LocaleMiddleware picks the language from the browser.

@@ -59,6 +59,8 @@ class Command(BaseCommand):
                 "threads",
                 "--concurrency",
                 "2",
+                "--queues",
+                ",".join(settings.CELERY_WORKER_QUEUES),
                 "--hostname",
                 "demo@%h",
             ],
