@@ -5,11 +5,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin_site import BackofficeAdminSite
 from backoffice.admin_tools import BackofficeModelAdmin, ReadOnlyAdminMixin
 from backoffice.audit import Actor
 from backoffice.events import services as event_services
@@ -18,12 +21,15 @@ from backoffice.models import (
     ApiScope,
     ApiToken,
     AuditLog,
+    BackgroundJob,
     DeadLetter,
     DeadLetterStatus,
     InboxEvent,
+    Notification,
     OutboxEvent,
     ParkedEvent,
 )
+from backoffice.notifications import mark_read, unread_count
 
 
 @admin.register(AuditLog)
@@ -182,3 +188,116 @@ class ApiTokenAdmin(BackofficeModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             api_token_revoke(actor=Actor.staff(request.user), token=token)
         self.message_user(request, _("Revoked."), messages.SUCCESS)
+
+
+def _sees_everyones(request: HttpRequest) -> bool:
+    # Ops admins (who may see the pipeline) follow everyone's jobs; others see their own.
+    return bool(request.user.is_superuser or request.user.has_perm("backoffice.view_inboxevent"))
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
+    """Long admin actions run by a worker: progress while they run, the result when they end."""
+
+    list_display = ("label", "kind", "requested_by", "status", "progress", "created_at", "finished_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("requested_by",)
+    refresh_seconds = 2
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        return obj is None or obj.requested_by_id == request.user.pk or _sees_everyones(request)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BackgroundJob]:
+        queryset = super().get_queryset(request)
+        return queryset if _sees_everyones(request) else queryset.filter(requested_by=request.user)
+
+    @admin.display(description=_("progress"))
+    def progress(self, job: BackgroundJob) -> str:
+        return format_html(
+            '<progress max="100" value="{}" aria-label="{}"></progress> {} %', job.percent, job.label, job.percent
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        if job is None or not self.has_view_permission(request, job):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": job.label,
+            "opts": self.opts,
+            "job": job,
+            "refresh_seconds": None if job.is_finished else self.refresh_seconds,
+            "tables": job.result.get("tables", []) if isinstance(job.result, dict) else [],
+            "summary": job.result.get("summary", []) if isinstance(job.result, dict) else [],
+        }
+        return TemplateResponse(request, "admin/backoffice/backgroundjob/detail.html", context)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
+    """Each staff member's own notifications (SLA breaches, digests, finished background jobs)."""
+
+    list_display = ("title_link", "kind", "created_at", "read")
+    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    actions = ["mark_read"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        return obj is None or obj.recipient_id == request.user.pk
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        return super().get_queryset(request).filter(recipient=request.user)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Marking one's own notifications read is not a change permission on the model.
+        actions = super().get_actions(request)
+        actions["mark_read"] = self.get_action("mark_read")
+        return actions
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_link(self, notification: Notification) -> str:
+        if notification.url:
+            return format_html('<a href="{}">{}</a>', notification.url, notification.title)
+        return notification.title
+
+    @admin.display(description=_("read"), boolean=True)
+    def read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+    @admin.action(description=_("Mark as read"))
+    def mark_read(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        count = mark_read(request.user, queryset.values_list("pk", flat=True))
+        self.message_user(request, _("%(count)d marked as read.") % {"count": count}, messages.SUCCESS)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Opening a notification marks it read and goes where it points (or shows it)."""
+        notification = self.get_object(request, object_id)
+        if notification is None or notification.recipient_id != request.user.pk:
+            raise PermissionDenied
+        mark_read(request.user, [notification.pk])
+        if notification.url:
+            return HttpResponseRedirect(notification.url)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _unread_notifications(request: HttpRequest) -> dict[str, int]:
+    if not request.user.is_authenticated:
+        return {}
+    count = unread_count(request.user)
+    return {"backoffice.notification": count} if count else {}
+
+
+BackofficeAdminSite.nav_badge_providers.append(_unread_notifications)

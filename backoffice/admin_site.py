@@ -1,5 +1,6 @@
 """The admin site: Django's, plus the moderation backlog in the navigation on every page, and the event
-pipeline page (``/admin/pipeline/``) under a pseudo-app "Operations" for the staff allowed to see it."""
+pipeline page (``/admin/pipeline/``) and the automation page (``/admin/automation/``) under a pseudo-app
+"Operations" for the staff allowed to see them."""
 
 from __future__ import annotations
 
@@ -67,13 +68,45 @@ class BackofficeAdminSite(admin.AdminSite):
                     "add_url": None,
                     "view_only": True,
                     "perms": {"add": False, "change": False, "delete": False, "view": True},
-                }
+                },
+                {
+                    "name": _("Automation"),
+                    "object_name": "Automation",
+                    "admin_url": reverse("admin:automation", current_app=self.name),
+                    "add_url": None,
+                    "view_only": True,
+                    "perms": {"add": False, "change": False, "delete": False, "view": True},
+                },
             ],
         }
 
     def get_urls(self) -> list[Any]:
         # Before Django's own patterns: the admin ends with a catch-all.
-        return [path("pipeline/", self.admin_view(self.pipeline_view), name="pipeline"), *super().get_urls()]
+        return [
+            path("pipeline/", self.admin_view(self.pipeline_view), name="pipeline"),
+            path("automation/", self.admin_view(self.automation_view), name="automation"),
+            *super().get_urls(),
+        ]
+
+    def automation_view(self, request: HttpRequest) -> TemplateResponse:
+        """The periodic jobs (schedule, last run, outcome, duration, next run) and recent failures."""
+        if not can_view_pipeline(request.user):
+            raise PermissionDenied
+        from backoffice.automation_status import periodic_jobs, recent_failures
+
+        jobs = periodic_jobs()
+        context = {
+            **self.each_context(request),
+            "title": _("Automation"),
+            "jobs": jobs,
+            "failures": recent_failures(),
+            "overdue": [job for job in jobs if job.overdue],
+            "refresh_seconds": PIPELINE_REFRESH_SECONDS,
+            "schedule_url": reverse("admin:django_celery_beat_periodictask_changelist", current_app=self.name),
+            "results_url": reverse("admin:django_celery_results_taskresult_changelist", current_app=self.name),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/backoffice/automation.html", context)
 
     def pipeline_view(self, request: HttpRequest) -> TemplateResponse:
         """Streams, consumer groups and consumers (Redis), and the database side of the event pipeline."""

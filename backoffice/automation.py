@@ -1,6 +1,7 @@
 """Periodic jobs: every scheduled task gets the same guarantees from one decorator, ``periodic_job``.
 
-- an explicit, stable task name and a queue by kind of work (``Queue``; routes in settings);
+- an explicit, stable task name and a queue by kind of work (``Queue``, routed by ``CELERY_TASK_ROUTES`` in
+  settings — Celery deprecates the task's own ``queue`` attribute; a test checks the two agree);
 - ``acks_late`` + ``reject_on_worker_lost``: a worker that dies mid-run leaves the message to be delivered
   again, so the job must be idempotent (each one re-checks its rows under their locks);
 - soft and hard time limits, the soft one early enough for the job to stop between batches;
@@ -99,7 +100,6 @@ def periodic_job(
             retry_backoff_max=RETRY_BACKOFF_MAX_S,
             retry_jitter=True,
             max_retries=MAX_RETRIES,
-            queue=str(queue),
         )(run)
         PERIODIC_TASKS[name] = queue
         return task

@@ -24,11 +24,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from backoffice.admin_tools import BackofficeModelAdmin, ReadOnlyAdminMixin
 from backoffice.audit import Actor
+from backoffice.background import background_start, job_url
 from jobs import selectors as jobs_selectors
 from jobs.admin import DistrictFilter
 from jobs.models import Category
 from jobs.regions import region_name
-from moderation import selectors, services
+from moderation import background_jobs, selectors, services
 from moderation.models import (
     Appeal,
     Case,
@@ -49,6 +50,10 @@ from moderation.models import (
     TargetKind,
 )
 from moderation.presenters import band_badge, highlight, sla_badge, spans_for
+from moderation.screening import DRY_RUN_MAX_BACKGROUND
+
+# A bulk decision over more cases than this runs as a background job with progress, not in the request.
+BULK_IN_REQUEST_MAX = 50
 
 
 def _errors(exc: ValidationError | PermissionDenied) -> str:
@@ -515,6 +520,31 @@ class CaseAdmin(BackofficeModelAdmin):
                 for k, v in request.POST.items()
                 if k.startswith("version_") and v.isdigit()
             }
+            selected = queryset.count()
+            if selected > BULK_IN_REQUEST_MAX:
+                # Too many for one request: a background job with progress (cases beyond the confirmation
+                # page's list are held to the version they have now, at confirmation).
+                template = form.cleaned_data.get("template")
+                job = background_start(
+                    kind=background_jobs.BULK_DECISION,
+                    label=f"{title}: {selected}",
+                    user=request.user,
+                    params={
+                        "action": action,
+                        "cases": [
+                            [pk, versions.get(pk, version)] for pk, version in queryset.values_list("pk", "version")
+                        ],
+                        "template_id": template.pk if template else None,
+                        "note": form.cleaned_data.get("note") or "",
+                    },
+                )
+                self.message_user(
+                    request,
+                    _("%(count)d cases are being decided in the background; this page shows the progress.")
+                    % {"count": selected},
+                    messages.INFO,
+                )
+                return HttpResponseRedirect(job_url(job))
             done, refused = 0, []
             for case in cases:
                 try:
@@ -847,7 +877,11 @@ class RuleAdmin(BackofficeModelAdmin):
     class DryRunForm(forms.Form):
         days = forms.IntegerField(label=gettext_lazy("Postings created in the last (days)"), min_value=1, max_value=90)
         limit = forms.IntegerField(
-            label=gettext_lazy("At most (newest first)"), min_value=1, max_value=20_000, initial=20_000
+            label=gettext_lazy("At most (newest first)"),
+            min_value=1,
+            max_value=DRY_RUN_MAX_BACKGROUND,
+            initial=20_000,
+            help_text=gettext_lazy("Up to 20,000 answer at once; more run in the background with progress."),
         )
 
     form = RuleForm
@@ -879,6 +913,19 @@ class RuleAdmin(BackofficeModelAdmin):
         form = self.DryRunForm(request.POST if running else None, initial={"days": 7, "limit": 20_000})
         report = None
         results: list[dict[str, Any]] = []
+        if running and form.is_valid() and form.cleaned_data["limit"] > screening.DRY_RUN_MAX_POSTINGS:
+            job = background_start(
+                kind=background_jobs.RULE_DRY_RUN,
+                label=_("Dry run of %(rules)s") % {"rules": ", ".join(rule.name for rule in rules)},
+                user=request.user,
+                params={
+                    "rule_ids": [rule.pk for rule in rules],
+                    "days": form.cleaned_data["days"],
+                    "limit": form.cleaned_data["limit"],
+                },
+            )
+            self.message_user(request, _("The dry run runs in the background; this page shows the progress."))
+            return HttpResponseRedirect(job_url(job))
         if running and form.is_valid():
             report = screening.dry_run(rules=rules, days=form.cleaned_data["days"], limit=form.cleaned_data["limit"])
             for result in report.results:

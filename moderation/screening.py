@@ -30,7 +30,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from backoffice.audit import Actor
@@ -68,7 +68,9 @@ CONTENT_FIELDS = (
 )
 SCREENING_ACTOR = "screening"
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
-DRY_RUN_MAX_POSTINGS = 20_000
+DRY_RUN_MAX_POSTINGS = 20_000  # in the request; more runs as a background job
+DRY_RUN_MAX_BACKGROUND = 500_000
+DRY_RUN_CHUNK = 2_000
 DRY_RUN_EXAMPLES = 50
 
 
@@ -483,46 +485,68 @@ def dry_run(
     limit: int = DRY_RUN_MAX_POSTINGS,
     examples: int = DRY_RUN_EXAMPLES,
     now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DryRunReport:
     """What the rules would have flagged among the postings created in the last ``days`` (newest first, at
     most ``limit``), enabled or not, whatever their mode. Reads only: nothing is recorded or audited.
 
-    Synchronous and bounded by ``limit`` (about 20,000 postings take seconds). Issue 5 moves it to a Celery
-    task with progress, for longer windows."""
+    Postings are read in keyset pages of ``DRY_RUN_CHUNK`` (bounded memory whatever the window); the admin
+    runs up to ``DRY_RUN_MAX_POSTINGS`` in the request (seconds) and larger windows as a background job, which
+    passes ``progress(done, total)``."""
     started = time.perf_counter()
     until = now or timezone.now()
     since = until - dt.timedelta(days=days)
-    limit = max(1, min(limit, DRY_RUN_MAX_POSTINGS))
-    postings = list(
-        JobPosting.objects.filter(created_at__gte=since, created_at__lte=until)
-        .only(*_DRY_RUN_FIELDS)
-        .order_by("-created_at", "-id")[: limit + 1]
-    )
-    truncated = len(postings) > limit
-    postings = postings[:limit]
+    limit = max(1, min(limit, DRY_RUN_MAX_BACKGROUND))
+    window = JobPosting.objects.filter(created_at__gte=since, created_at__lte=until).order_by("-created_at", "-id")
+    total = window[: limit + 1].count() if progress is not None else limit
     compiled, invalid = compile_rules(rules)
     results = {rule.pk: DryRunRuleResult(rule, error=invalid.get(rule.pk, "")) for rule in rules}
     table = _wage_table(compiled)
-    histories = _histories(postings, _history_days(compiled))
+    history_days = _history_days(compiled)
     tz = timezone.get_current_timezone()
-    for posting in postings:
-        view = posting_view(posting, table=table, history=histories.get(posting.employer_id), tz=tz)
-        fired, failed = evaluate_rules(view, compiled)
-        for rule in failed:
-            results[rule.pk].failures += 1
-        for rule, hit in fired:
-            result = results[rule.pk]
-            result.hits += 1
-            if posting.status in (PostingStatus.HIDDEN, PostingStatus.REJECTED):
-                result.removed += 1
-            if len(result.examples) < examples:
-                result.examples.append(DryRunExample(posting, hit))
+    scanned = 0
+    truncated = False
+    last: tuple[dt.datetime, int] | None = None
+    if progress is not None:
+        progress(0, min(total, limit))
+    while True:
+        page = window.only(*_DRY_RUN_FIELDS)
+        if last is not None:
+            page = page.filter(Q(created_at__lt=last[0]) | Q(created_at=last[0], id__lt=last[1]))
+        chunk = list(page[: min(DRY_RUN_CHUNK, limit - scanned + 1)])
+        if scanned + len(chunk) > limit:
+            truncated = True
+            chunk = chunk[: limit - scanned]
+        if not chunk:
+            break
+        histories = _histories(chunk, history_days)
+        for posting in chunk:
+            view = posting_view(posting, table=table, history=histories.get(posting.employer_id), tz=tz)
+            fired, failed = evaluate_rules(view, compiled)
+            for rule in failed:
+                results[rule.pk].failures += 1
+            for rule, hit in fired:
+                result = results[rule.pk]
+                result.hits += 1
+                if posting.status in (PostingStatus.HIDDEN, PostingStatus.REJECTED):
+                    result.removed += 1
+                if len(result.examples) < examples:
+                    result.examples.append(DryRunExample(posting, hit))
+        scanned += len(chunk)
+        last = (chunk[-1].created_at, chunk[-1].pk)
+        if progress is not None:
+            progress(scanned, min(total, limit))
+        if truncated or scanned >= limit:
+            truncated = (
+                truncated or window.filter(Q(created_at__lt=last[0]) | Q(created_at=last[0], id__lt=last[1])).exists()
+            )
+            break
     return DryRunReport(
         since=since,
         until=until,
         days=days,
         limit=limit,
-        scanned=len(postings),
+        scanned=scanned,
         truncated=truncated,
         seconds=time.perf_counter() - started,
         results=[results[rule.pk] for rule in rules],

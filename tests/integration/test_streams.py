@@ -450,7 +450,7 @@ def test_only_one_relay_runs_at_a_time(stream_client: Any, redis_client: Any) ->
     try:
         assert holding.wait(10)
         assert OutboxRelay(stream_client, lag=dt.timedelta(0)).run_once() is None
-        assert relay_outbox() == 0  # the Celery task steps aside too
+        assert relay_outbox() == {"skipped": "another relay is running"}  # the Celery task steps aside too
         assert OutboxEvent.objects.filter(published_at=None).count() == 2
     finally:
         release.set()
@@ -461,7 +461,7 @@ def test_only_one_relay_runs_at_a_time(stream_client: Any, redis_client: Any) ->
 def test_relay_task_and_command(redis_client: Any, settings: Any) -> None:
     settings.OUTBOX_RELAY_LAG_MS = 0
     emit(3)
-    assert relay_outbox() == 3
+    assert relay_outbox() == {"published": 3}
     emit(2, start=3)
     call_command("relay_outbox", "--once", "--batch", "1")
     assert OutboxEvent.objects.filter(published_at=None).count() == 0
@@ -531,10 +531,10 @@ def test_expire_parked_task_runs_once_at_a_time(settings: Any) -> None:
     thread.start()
     try:
         assert holding.wait(10)
-        assert expire_parked_events() == 0  # stepped aside
+        assert expire_parked_events() == {"skipped": "another run holds the lock"}
         assert ParkedEvent.objects.count() == 1
     finally:
         release.set()
         thread.join(10)
-    assert expire_parked_events() == 1
+    assert expire_parked_events() == {"dead_lettered": 1}
     assert "posting:p-never never arrived" in DeadLetter.objects.get().reason
