@@ -61,6 +61,33 @@ DEFAULT_SCHEDULE: tuple[PeriodicJob, ...] = (
         description="Apply parked events whose entity has arrived; dead-letter those that waited too long.",
         options={"expires": 300},
     ),
+    PeriodicJob(
+        name="Escalate overdue cases",
+        task="moderation.escalate_overdue_cases",
+        # Every minute: the urgent band's SLA is an hour, so a breach reaches the seniors within a minute of it.
+        # Each run escalates one batch and sends one notification, so a backlog breaching at once makes one mail a
+        # minute, not one per case.
+        crontab={"minute": "*"},
+        description="Escalate open cases past their SLA to senior moderators and notify them.",
+        options={"expires": 60},
+    ),
+    PeriodicJob(
+        name="Re-check live postings' wages",
+        task="moderation.recheck_wages",
+        # Mondays 04:00 (Seoul), a quiet hour: the safety net behind the run a new minimum-wage year enqueues
+        # at once (a lost message, or a corrected amount, which does not trigger it). Idempotent.
+        crontab={"minute": "0", "hour": "4", "day_of_week": "1"},
+        description="Judge every published posting's wage again against the minimum-wage table.",
+        options={"expires": 6 * 3600},
+    ),
+    PeriodicJob(
+        name="Daily operations digest",
+        task="moderation.send_daily_digest",
+        # 08:00 Seoul, before the morning shift; a second run the same day sends nothing (keyed by the date).
+        crontab={"minute": "0", "hour": "8"},
+        description="E-mail the ops admins the queue, the last 24 hours' SLA breaches and automatic actions.",
+        options={"expires": 3600},
+    ),
 )
 
 

@@ -15,5 +15,11 @@ class ModerationConfig(AppConfig):
         from moderation.screening import on_posting_changed
 
         posting_changed.connect(on_posting_changed, dispatch_uid="moderation.screening")
+        # A new year in the minimum-wage table re-judges the live postings' wages (a Celery task: it reads
+        # every live posting, far too long for the admin request that saved the row).
+        from jobs.signals import minimum_wage_changed
+        from moderation.tasks import on_minimum_wage_changed
+
+        minimum_wage_changed.connect(on_minimum_wage_changed, dispatch_uid="moderation.recheck_wages")
         # Registers the marketplace event handlers (report.filed) with the shared event processor.
         from moderation import events  # noqa: F401

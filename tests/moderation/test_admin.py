@@ -299,7 +299,7 @@ def test_release_expired_claims_task(moderator) -> None:  # type: ignore[no-unty
 
     (case,) = make_cases(1)
     services.case_claim(user=moderator, case=case, now=timezone.now() - dt.timedelta(hours=1))
-    assert release_expired_claims.apply().get() == 1
+    assert release_expired_claims.apply().get() == {"released": 1}
     case.refresh_from_db()
     assert case.claimed_by is None
 
