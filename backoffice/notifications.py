@@ -76,8 +76,14 @@ def _send(title: str, body: str, url: str, addresses: Sequence[str]) -> None:
         logger.exception("notifications.email_failed count=%d title=%r", len(addresses), title)
 
 
+UNREAD_COUNT_LIMIT = 999
+
+
 def unread_count(user: AbstractBaseUser) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """Unread notifications, counted up to ``UNREAD_COUNT_LIMIT`` (shown on every admin page: a bounded read by
+    the inbox index, never a COUNT over everything)."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    return len(unread.values_list("pk", flat=True)[:UNREAD_COUNT_LIMIT])
 
 
 def mark_read(user: AbstractBaseUser, notification_ids: Iterable[int] | None = None) -> int:

@@ -365,13 +365,13 @@ def case_release(*, user: AbstractBaseUser, case: Case) -> Case:
     return locked
 
 
-def claims_release_expired(*, now: dt.datetime | None = None) -> int:
-    """Release claims whose time ran out (periodic job). Each case re-checked under its lock."""
+def claims_release_expired(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Release claims whose time ran out (periodic job, every minute). Each case re-checked under its lock; at
+    most ``limit`` per run (bounded memory; the next run takes the rest)."""
     now = now or timezone.now()
     released = 0
-    for case_id in list(
-        Case.objects.filter(claimed_by__isnull=False, claim_expires_at__lte=now).values_list("pk", flat=True)
-    ):
+    due = Case.objects.filter(claimed_by__isnull=False, claim_expires_at__lte=now).order_by("pk")
+    for case_id in due.values_list("pk", flat=True)[:limit]:
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=case_id)
             if case.claimed_by_id is None or case.claim_expires_at is None or case.claim_expires_at > now:
