@@ -88,6 +88,35 @@ DEFAULT_SCHEDULE: tuple[PeriodicJob, ...] = (
         description="E-mail the ops admins the queue, the last 24 hours' SLA breaches and automatic actions.",
         options={"expires": 3600},
     ),
+    PeriodicJob(
+        name="Remind employers of unanswered applications",
+        task="jobs.remind_employers",
+        # Daily at 10:00 (Seoul): one nudge a day per posting at most, sent while employers are at work; an
+        # application is reminded 3 to 4 days after it arrived.
+        crontab={"minute": "0", "hour": "10"},
+        description="Emit employer.reminder for live postings with applications unanswered for 3 days.",
+        # A run that waited past the early afternoon would nudge in the evening: skip it, tomorrow's catches up.
+        options={"expires": 4 * 3600},
+    ),
+    PeriodicJob(
+        name="Close unanswered postings",
+        task="jobs.close_unanswered_postings",
+        # Hourly (at :20, away from the jobs on the hour): a dead posting stops collecting applications within
+        # an hour of its 14th unanswered day.
+        crontab={"minute": "20"},
+        description="Close published postings none of whose applications was answered in 14 days.",
+        options={"expires": 3600},
+    ),
+    PeriodicJob(
+        name="Anonymise inactive seekers",
+        task="jobs.anonymise_inactive_seekers",
+        # Daily at 04:30 (Seoul), when the marketplace is quiet: retention is counted in days, a batch job's
+        # row locks are best taken when seekers are not applying.
+        crontab={"minute": "30", "hour": "4"},
+        description="Retention: anonymise the personal data of seekers inactive for RETENTION_SEEKER_DAYS.",
+        # Still worth running later in the day rather than waiting another day past the retention period.
+        options={"expires": 12 * 3600},
+    ),
 )
 
 

@@ -235,6 +235,9 @@ LOGGING = {
 # How many rows the admin counts exactly before it says "more than N" (a full COUNT(*) on a large table
 # costs seconds on every page view).
 ADMIN_COUNT_LIMIT = env.int("ADMIN_COUNT_LIMIT", default=10_000)
+# Retention: a seeker's personal data (name, phone, birth year, application messages) is anonymised this many
+# days after their last activity (jobs.automation, daily). Rows and counts stay, so reports are unchanged.
+RETENTION_SEEKER_DAYS = env.int("RETENTION_SEEKER_DAYS", default=365)
 
 # --- Moderation -----------------------------------------------------------------------------------------
 # Tunables of the review queue. Scores are documented in moderation/policies.py.

@@ -295,6 +295,9 @@ class Application(TimestampedModel):
     rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    # When the employer was reminded of this still-unanswered application (jobs.automation): each application
+    # is part of one reminder at most.
+    reminded_at = models.DateTimeField(_("employer reminded at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("application")

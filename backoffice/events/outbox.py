@@ -18,6 +18,9 @@ EMITTED_SCHEMAS: Mapping[str, frozenset[str]] = {
     "posting.moderated": frozenset({"posting_id", "status", "reason_code", "decided_by", "case_id"}),
     "sanction.applied": frozenset({"subject", "sanction"}),
     "report.resolved": frozenset({"report_id", "outcome"}),
+    "employer.reminder": frozenset(
+        {"employer_id", "posting_id", "application_ids", "application_count", "oldest_submitted_at"}
+    ),
 }
 
 
