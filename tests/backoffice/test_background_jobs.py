@@ -13,8 +13,8 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 from django_celery_beat.models import PeriodicTask
 from django_celery_results.models import TaskResult
 

@@ -25,3 +25,20 @@ def test_sync_creates_every_job_once_and_keeps_admin_edits() -> None:
 def test_every_scheduled_task_exists() -> None:
     app.loader.import_default_modules()
     assert {job.task for job in DEFAULT_SCHEDULE} <= set(app.tasks)
+
+
+def test_every_periodic_job_is_scheduled_and_routed_to_its_queue() -> None:
+    """A periodic task added without a schedule entry (or a schedule naming a task that is not a periodic job)
+    fails here; so does a route that sends a job to another queue than it declares."""
+    from backoffice.automation import PERIODIC_TASKS
+
+    app.loader.import_default_modules()
+    scheduled = {job.task for job in DEFAULT_SCHEDULE}
+    assert PERIODIC_TASKS, "the periodic jobs are registered"
+    assert set(PERIODIC_TASKS) == scheduled, (
+        f"not scheduled: {sorted(set(PERIODIC_TASKS) - scheduled)}; "
+        f"scheduled but not a periodic job: {sorted(scheduled - set(PERIODIC_TASKS))}"
+    )
+    for name, queue in PERIODIC_TASKS.items():
+        route = app.amqp.router.route({}, name, (), {})
+        assert route["queue"].name == queue, f"{name} is routed to {route['queue'].name}, declares {queue}"

@@ -23,11 +23,13 @@ def test_expiry_task_runs_on_a_worker_through_redis(redis_client) -> None:  # ty
     due = JobPostingFactory(expires_at=timezone.now() - dt.timedelta(minutes=1))
     live = JobPostingFactory(expires_at=timezone.now() + dt.timedelta(days=1))
 
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=settings.CELERY_WORKER_QUEUES
+    ):
         result = expire_postings.delay()
-        assert result.get(timeout=60) == 1
+        assert result.get(timeout=60) == {"expired": 1}
         # Re-running is harmless: the job is idempotent.
-        assert expire_postings.delay().get(timeout=60) == 0
+        assert expire_postings.delay().get(timeout=60) == {"expired": 0}
 
     due.refresh_from_db()
     live.refresh_from_db()

@@ -520,7 +520,7 @@ def test_expire_parked_task_runs_once_at_a_time(settings: Any) -> None:
 
     def other_run() -> None:
         try:
-            with streams.exclusive("expire-parked", ttl_s=30) as acquired:
+            with streams.exclusive("job:backoffice.expire_parked_events", ttl_s=30) as acquired:
                 assert acquired
                 holding.set()
                 release.wait(10)
