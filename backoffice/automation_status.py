@@ -56,16 +56,20 @@ class JobStatus:
         return str(value)[:200]
 
 
-def _next_run(task: PeriodicTask, now: dt.datetime) -> dt.datetime | None:
-    """When beat will send it next (in the past when it is late), from the last time beat sent it."""
+def _last_run(task: PeriodicTask, result: TaskResult | None) -> dt.datetime | None:
+    """When it last ran: beat's own record (saved every few minutes) or its newest result, whichever is later."""
+    times = [t for t in (task.last_run_at, result.date_created if result else None) if t is not None]
+    return max(times) if times else None
+
+
+def _next_run(task: PeriodicTask, last_run: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """When beat will send it next (in the past when it is late)."""
     if not task.enabled:
         return None
     if task.scheduler is None or task.clocked_id:  # no schedule, or a one-off: no next run to show
         return None
-    schedule = task.schedule
-    last = task.last_run_at or task.date_changed or now
-    # Celery's estimate is relative to now: negative when the run is overdue.
-    return now + schedule.remaining_estimate(last)
+    # Celery's estimate is relative to now: negative when the run after ``last_run`` is overdue.
+    return now + task.schedule.remaining_estimate(last_run or now)
 
 
 def periodic_jobs(*, now: dt.datetime | None = None) -> list[JobStatus]:
@@ -79,15 +83,17 @@ def periodic_jobs(*, now: dt.datetime | None = None) -> list[JobStatus]:
     results = TaskResult.objects.in_bulk([t.last_result_id for t in tasks if t.last_result_id])
     statuses = []
     for task in tasks:
-        next_run = _next_run(task, now)
+        result = results.get(task.last_result_id) if task.last_result_id else None
+        last_run = _last_run(task, result)
+        next_run = _next_run(task, last_run, now)
         statuses.append(
             JobStatus(
                 task=task,
-                last_sent_at=task.last_run_at,
-                last_result=results.get(task.last_result_id) if task.last_result_id else None,
+                last_sent_at=last_run,
+                last_result=result,
                 next_run_at=next_run,
                 # Due more than 5 minutes ago and not sent: beat is probably not running.
-                overdue=bool(next_run and task.last_run_at and next_run < now - OVERDUE_AFTER),
+                overdue=bool(next_run and last_run and next_run < now - OVERDUE_AFTER),
             )
         )
     return statuses

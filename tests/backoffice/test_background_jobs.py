@@ -221,3 +221,29 @@ class TestAutomationPage:
 
     def test_moderators_cannot_open_it(self, moderator) -> None:  # type: ignore[no-untyped-def]
         assert client_for(moderator).get(reverse("admin:automation")).status_code == 403
+
+
+class TestAutomationStatus:
+    def test_a_job_beat_stopped_sending_is_late_and_one_never_run_is_due_later(self, db: None) -> None:
+        from backoffice.automation_status import periodic_jobs
+
+        sync_schedule()
+        now = timezone.now()
+        PeriodicTask.objects.filter(name="Release expired claims").update(
+            last_run_at=now - timezone.timedelta(minutes=20)
+        )
+        by_name = {job.task.name: job for job in periodic_jobs(now=now)}
+        late = by_name["Release expired claims"]
+        assert late.overdue and late.next_run_at is not None and late.next_run_at < now
+        fresh = by_name["Daily operations digest"]
+        assert not fresh.overdue and fresh.next_run_at is not None and fresh.next_run_at > now
+        # A result newer than beat's own record (beat saves last_run_at every few minutes) counts as the last run.
+        TaskResult.objects.create(
+            task_id="recent",
+            task_name="moderation.release_expired_claims",
+            periodic_task_name="Release expired claims",
+            status="SUCCESS",
+            result='{"released": 0}',
+            date_done=now,
+        )
+        assert not {job.task.name: job for job in periodic_jobs(now=now)}["Release expired claims"].overdue
