@@ -253,8 +253,7 @@ def anonymise_inactive_seekers(
     days = settings.RETENTION_SEEKER_DAYS if retention_days is None else retention_days
     cutoff = now - dt.timedelta(days=days)
     actor = Actor.system("retention")
-    # Served by seeker_retention_idx (last_active_at among the not-yet-anonymised).
-    candidates = Seeker.objects.filter(anonymized_at__isnull=True, last_active_at__lte=cutoff)
+    candidates = Seeker.objects.filter(_retention_due(cutoff))
     counts = {"seekers": 0, "messages": 0, "no_longer_due": 0}
     for seeker_ids in _keyset(candidates, batch_size):
         seekers, messages = _anonymise_batch(seeker_ids, now=now, cutoff=cutoff, actor=actor)
@@ -262,6 +261,13 @@ def anonymise_inactive_seekers(
         counts["messages"] += messages
         counts["no_longer_due"] += len(seeker_ids) - seekers
     return counts
+
+
+def _retention_due(cutoff: dt.datetime) -> Q:
+    """Inactive since ``cutoff`` and not anonymised since their last activity: never anonymised (served by
+    seeker_retention_idx), or anonymised once and active again afterwards (a returning seeker's new name,
+    phone and messages fall under the same retention period)."""
+    return Q(last_active_at__lte=cutoff) & (Q(anonymized_at__isnull=True) | Q(anonymized_at__lt=F("last_active_at")))
 
 
 @transaction.atomic
@@ -273,7 +279,7 @@ def _anonymise_batch(
     seekers = list(
         Seeker.objects.select_for_update()
         .only("external_id", *SEEKER_PERSONAL_FIELDS)
-        .filter(pk__in=seeker_ids, anonymized_at__isnull=True, last_active_at__lte=cutoff)
+        .filter(_retention_due(cutoff), pk__in=seeker_ids)
         .order_by("pk")
     )
     if not seekers:

@@ -293,6 +293,20 @@ class TestAnonymiseInactiveSeekers:
         assert automation.anonymise_inactive_seekers(now=NOW) == {"seekers": 0, "messages": 0, "no_longer_due": 0}
         assert AuditLog.objects.filter(action="seeker.anonymized").count() == 1
 
+    def test_a_seeker_who_came_back_is_anonymised_again_after_the_period(self) -> None:
+        """Anonymised, then active again (a new name, a new application), then inactive for the period again."""
+        seeker = SeekerFactory(last_active_at=days_ago(800))
+        automation.anonymise_inactive_seekers(now=NOW - dt.timedelta(days=400))
+        Seeker.objects.filter(pk=seeker.pk).update(display_name="돌아온 김민준", phone="010-2222-3333")
+        application = apply(JobPostingFactory(), days=380, seeker=seeker, message="다시 지원합니다 010-2222-3333")
+        Seeker.objects.filter(pk=seeker.pk).update(last_active_at=days_ago(380))
+
+        assert automation.anonymise_inactive_seekers(now=NOW)["seekers"] == 1
+        seeker.refresh_from_db()
+        application.refresh_from_db()
+        assert (seeker.display_name, seeker.phone, seeker.anonymized_at) == ("익명", "", NOW)
+        assert application.message == ""
+
     @override_settings(RETENTION_SEEKER_DAYS=90)
     def test_retention_period_is_a_setting(self) -> None:
         SeekerFactory(last_active_at=days_ago(100))
