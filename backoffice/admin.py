@@ -152,19 +152,21 @@ class ApiTokenForm(forms.ModelForm):
 
     class Meta:
         model = ApiToken
-        fields = ("name", "scopes")
+        fields = ("name", "scopes", "expires_at")
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(BackofficeModelAdmin):
     form = ApiTokenForm
-    list_display = ("name", "prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name", "prefix", "scopes", "created_by", "created_at", "expires_at", "last_used_at", "revoked_at"
+    )  # fmt: skip
     readonly_fields = ("prefix", "created_by", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> tuple[str, ...]:
         # A token's scopes are fixed at creation: widening one silently would surprise its owner's reviewers.
-        return (*self.readonly_fields, "name", "scopes") if obj else self.readonly_fields
+        return (*self.readonly_fields, "name", "scopes", "expires_at") if obj else self.readonly_fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead, so audit rows keep pointing at the token
@@ -173,7 +175,10 @@ class ApiTokenAdmin(BackofficeModelAdmin):
         if change:
             return
         token, raw = api_token_create(
-            actor=Actor.staff(request.user), name=obj.name, scopes=form.cleaned_data["scopes"]
+            actor=Actor.staff(request.user),
+            name=obj.name,
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data.get("expires_at"),
         )
         obj.pk = token.pk
         self.message_user(

@@ -271,3 +271,17 @@ OUTBOX_RELAY_LAG_MS = env.int("OUTBOX_RELAY_LAG_MS", default=1000)
 # Context managers around each ingestion batch (consumer and POST /events/), by dotted path: moderation's
 # collects the postings a batch creates or updates and screens them as one batch after the commit.
 EVENTS_BATCH_CONTEXTS = env.list("EVENTS_BATCH_CONTEXTS", default=["moderation.screening.screening_deferred"])
+
+# --- GraphQL (/graphql/) ---------------------------------------------------------------------------------
+GRAPHENE = {
+    "SCHEMA": "backoffice.graphql.schema.schema",
+    "ATOMIC_MUTATIONS": True,
+    "MIDDLEWARE": ["backoffice.graphql.scopes.ScopeMiddleware"],
+}
+GRAPHQL_QUERY_MIXINS = ["jobs.schema.Query"]
+# Refused before any resolver runs (backoffice/graphql/limits.py).
+GRAPHQL_MAX_PAGE_SIZE = 100
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=10_000)
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=5_000)

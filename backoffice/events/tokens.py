@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -20,7 +21,9 @@ def hash_token(raw: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, actor: Actor, name: str, scopes: Sequence[str]) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, actor: Actor, name: str, scopes: Sequence[str], expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
     """Create a token; returns it with the raw secret, which is never stored and shown to staff once."""
     unknown = set(scopes) - set(ApiScope.values)
     if unknown:
@@ -32,8 +35,11 @@ def api_token_create(*, actor: Actor, name: str, scopes: Sequence[str]) -> tuple
         token_hash=hash_token(raw),
         scopes=sorted(set(scopes)),
         created_by=actor.user,
+        expires_at=expires_at,
     )
-    audit_record(actor=actor, action="api_token.created", target=token, after={"scopes": token.scopes})
+    audit_record(
+        actor=actor, action="api_token.created", target=token, after={"scopes": token.scopes, "expires_at": expires_at}
+    )
     return token, raw
 
 
@@ -47,11 +53,15 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
 
 
 def authenticate(authorization_header: str) -> ApiToken | None:
-    """The active token named by an ``Authorization: Bearer …`` header, or None."""
+    """The active (not revoked, not expired) token named by an ``Authorization: Bearer …`` header, or None."""
     scheme, _, raw = authorization_header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None
-    token = ApiToken.objects.filter(token_hash=hash_token(raw.strip()), revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.filter(token_hash=hash_token(raw.strip()), revoked_at__isnull=True)
+        .exclude(expires_at__lte=timezone.now())
+        .first()
+    )
     if token is not None:
         # Cheap, and tells staff which tokens are still in use before they revoke one.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

@@ -1,0 +1,1 @@
+"""The GraphQL API's shared parts: who is asking (scopes), what a query may cost (limits), the view."""
