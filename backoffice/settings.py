@@ -278,7 +278,8 @@ GRAPHENE = {
     "ATOMIC_MUTATIONS": True,
     "MIDDLEWARE": ["backoffice.graphql.scopes.ScopeMiddleware"],
 }
-GRAPHQL_QUERY_MIXINS = ["jobs.schema.Query"]
+GRAPHQL_QUERY_MIXINS = ["jobs.schema.Query", "moderation.schema.Query"]
+GRAPHQL_MUTATION_MIXINS = ["moderation.schema.Mutation"]
 # Refused before any resolver runs (backoffice/graphql/limits.py).
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)

@@ -1,4 +1,5 @@
-"""The root schema, composed from the apps' ``Query`` mixins named in ``GRAPHQL_QUERY_MIXINS`` (backoffice
+"""The root schema, composed from the apps' ``Query`` and ``Mutation`` mixins named in ``GRAPHQL_QUERY_MIXINS``
+and ``GRAPHQL_MUTATION_MIXINS`` (backoffice
 imports no app by name; each app keeps its GraphQL code in its own ``schema`` package)."""
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def _build() -> graphene.Schema:
         (*mixins, graphene.ObjectType),
         {"node": relay.Node.Field(description="Any object by its global id (the same scopes apply).")},
     )
-    return graphene.Schema(query=query, auto_camelcase=True)
+    mutations = tuple(import_string(path) for path in settings.GRAPHQL_MUTATION_MIXINS)
+    mutation = type("Mutation", (*mutations, graphene.ObjectType), {}) if mutations else None
+    return graphene.Schema(query=query, mutation=mutation, auto_camelcase=True)
 
 
 schema = build_schema()

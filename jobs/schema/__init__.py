@@ -1,6 +1,7 @@
 """The jobs app's part of the GraphQL API: employers, seekers, postings and applications (scope ``jobs:read``).
 
-Each type fetches what its fields need in the same query (``select_related``); application counts are a
+The root resolvers fetch what the types' fields need in the same query (``select_related``; no type overrides
+``get_queryset``, which would make graphene-django re-query every foreign key); application counts are a
 column (``application_count``), never a COUNT per posting.
 """
 
@@ -101,10 +102,6 @@ class JobPostingNode(ScopedType, DjangoObjectType):
             "expires_at", "closed_at", "close_reason", "application_count", "first_application_at", "created_at",
         )  # fmt: skip
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet[JobPosting], info: Any) -> QuerySet[JobPosting]:
-        return super().get_queryset(queryset, info).select_related("employer")
-
 
 class ApplicationNode(ScopedType, DjangoObjectType):
     """An application to a posting (the applicant's message is personal data and not exposed)."""
@@ -121,10 +118,6 @@ class ApplicationNode(ScopedType, DjangoObjectType):
             "external_id", "posting", "seeker", "status", "submitted_at", "viewed_at", "shortlisted_at", "hired_at",
             "rejected_at", "withdrawn_at",
         )  # fmt: skip
-
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet[Application], info: Any) -> QuerySet[Application]:
-        return super().get_queryset(queryset, info).select_related("posting__employer", "seeker")
 
 
 # --- root fields -----------------------------------------------------------------------------------------
