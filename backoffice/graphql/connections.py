@@ -21,6 +21,12 @@ class CountableConnection(relay.Connection):
     class Meta:
         abstract = True
 
+    @classmethod
+    def __init_subclass_with_meta__(cls, node: Any = None, description: str | None = None, **options: Any) -> None:
+        name = node._meta.name if node is not None else "items"
+        description = description or f"A page of {name} items: pass `first` (with `after`) or `last` (with `before`)."
+        super().__init_subclass_with_meta__(node=node, description=description, **options)
+
     total_count = graphene.Int(
         description="How many items match, counted only when asked for (it costs a COUNT over the whole match)."
     )

@@ -23,10 +23,21 @@ def _build() -> graphene.Schema:
     query = type(
         "Query",
         (*mixins, graphene.ObjectType),
-        {"node": relay.Node.Field(description="Any object by its global id (the same scopes apply).")},
+        {
+            "__doc__": "Reads. Each type needs a scope (jobs:read, moderation:read, …), checked on every path.",
+            "node": relay.Node.Field(description="Any object by its global id (the same scopes apply)."),
+        },
     )
     mutations = tuple(import_string(path) for path in settings.GRAPHQL_MUTATION_MIXINS)
-    mutation = type("Mutation", (*mutations, graphene.ObjectType), {}) if mutations else None
+    mutation = (
+        type(
+            "Mutation",
+            (*mutations, graphene.ObjectType),
+            {"__doc__": "Changes, through the same services as the admin. Domain refusals come back in `errors`."},
+        )
+        if mutations
+        else None
+    )
     return graphene.Schema(query=query, mutation=mutation, auto_camelcase=True)
 
 

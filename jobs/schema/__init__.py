@@ -16,6 +16,7 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from backoffice.graphql.connections import CountableConnection, PagedConnectionField
+from backoffice.graphql.docs import describe_model_fields
 from backoffice.graphql.scopes import ScopedType
 from backoffice.models import ApiScope
 from jobs.models import Application, Employer, JobPosting, Seeker
@@ -136,3 +137,6 @@ class Query(graphene.ObjectType):
 
     def resolve_applications(self, info: Any, **kwargs: Any) -> QuerySet[Application]:
         return Application.objects.select_related("posting__employer", "seeker").order_by("-submitted_at", "-id")
+
+
+describe_model_fields(EmployerNode, SeekerNode, JobPostingNode, ApplicationNode)

@@ -22,6 +22,7 @@ from graphql_relay import from_global_id
 
 from backoffice.audit import Actor
 from backoffice.graphql.connections import CountableConnection, PagedConnectionField
+from backoffice.graphql.docs import describe_model_fields
 from backoffice.graphql.scopes import ScopedType, requires
 from backoffice.models import ApiScope
 from jobs.models import Employer, JobPosting, PostingStatus, Seeker
@@ -406,8 +407,8 @@ class FileReport(graphene.Mutation):
         reason = graphene.String(required=True)
         text = graphene.String()
 
-    report = graphene.Field(ReportNode)
-    errors = graphene.List(graphene.NonNull(MutationError), required=True)
+    report = graphene.Field(ReportNode, description="The report (the existing one when it was filed before).")
+    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Empty on success.")
 
     @requires(WRITE)
     def mutate(self, info: Any, target_kind: str, target_id: str, **kwargs: Any) -> FileReport:
@@ -440,8 +441,8 @@ class FileAppeal(graphene.Mutation):
         text = graphene.String()
 
     appeal_status = graphene.String(description="pending")
-    case = graphene.Field(CaseNode)
-    errors = graphene.List(graphene.NonNull(MutationError), required=True)
+    case = graphene.Field(CaseNode, description="The reopened appeal case.")
+    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Empty on success.")
 
     @requires(WRITE)
     def mutate(self, info: Any, decision_id: str, text: str | None = None) -> FileAppeal:
@@ -463,3 +464,6 @@ class Mutation(graphene.ObjectType):
     decide_case = DecideCase.Field()
     apply_sanction = ApplySanction.Field()
     file_appeal = FileAppeal.Field()
+
+
+describe_model_fields(RuleNode, ReportNode, DecisionNode, SanctionNode, CaseNode)

@@ -234,3 +234,19 @@ def test_the_committed_schema_matches_the_code() -> None:
     committed = (Path(__file__).resolve().parents[2] / "backoffice" / "graphql" / "schema.graphql").read_text()
     with translation.override("en"):  # as manage.py commands print it
         assert committed.strip() == print_schema(schema.graphql_schema).strip()
+
+
+def test_every_type_and_field_has_a_description() -> None:
+    from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+
+    from backoffice.graphql.schema import schema
+
+    missing = []
+    for name, type_ in schema.graphql_schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        if not type_.description:
+            missing.append(name)
+        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
+            missing += [f"{name}.{field}" for field, value in type_.fields.items() if not value.description]
+    assert missing == []
