@@ -91,11 +91,20 @@ def _required_scope(graphql_type: Any) -> str:
     return getattr(node or graphene_type, "required_scope", "") or ""
 
 
+_SCOPE_BY_TYPE: dict[int, str] = {}
+
+
 class ScopeMiddleware:
-    """Before a field resolves: refuse when its type needs a scope the request does not have."""
+    """Before a field resolves: refuse when its type needs a scope the request does not have.
+
+    It runs for every field of every row, so the scope of each return type is looked up once per process (the
+    view, and with it this middleware, is instantiated per request; the schema's types live as long as it)."""
 
     def resolve(self, next: Callable[..., Any], root: Any, info: Any, **kwargs: Any) -> Any:
-        scope = _required_scope(info.return_type)
+        key = id(info.return_type)
+        scope = _SCOPE_BY_TYPE.get(key)
+        if scope is None:
+            scope = _SCOPE_BY_TYPE[key] = _required_scope(info.return_type)
         if scope:
             check(info, scope)
         return next(root, info, **kwargs)
