@@ -276,7 +276,8 @@ EVENTS_BATCH_CONTEXTS = env.list("EVENTS_BATCH_CONTEXTS", default=["moderation.s
 GRAPHENE = {
     "SCHEMA": "backoffice.graphql.schema.schema",
     "ATOMIC_MUTATIONS": True,
-    "MIDDLEWARE": ["backoffice.graphql.scopes.ScopeMiddleware"],
+    # Scopes are checked once per request before execution (backoffice/graphql/limits.py), not per field.
+    "MIDDLEWARE": [],
 }
 GRAPHQL_QUERY_MIXINS = ["jobs.schema.Query", "moderation.schema.Query"]
 GRAPHQL_MUTATION_MIXINS = ["moderation.schema.Mutation"]

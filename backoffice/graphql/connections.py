@@ -37,6 +37,15 @@ class CountableConnection(relay.Connection):
 
 class PagedConnectionField(DjangoFilterConnectionField):
     @classmethod
+    def resolve_queryset(
+        cls, connection: Any, iterable: Any, info: Any, args: dict[str, Any], filtering_args: Any, filterset_class: Any
+    ) -> Any:
+        # Building a FilterSet (copying its form fields) costs on every request; skip it when nothing filters.
+        if not any(args.get(name) is not None for name in filtering_args):
+            return connection._meta.node.get_queryset(iterable, info)
+        return super().resolve_queryset(connection, iterable, info, args, filtering_args, filterset_class)
+
+    @classmethod
     def resolve_connection(
         cls, connection: Any, args: dict[str, Any], iterable: Any, max_limit: int | None = None
     ) -> Any:

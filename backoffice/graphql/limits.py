@@ -7,6 +7,9 @@
 - at most ``GRAPHQL_MAX_ALIASES`` aliases (aliases repeat a field without nesting);
 - introspection (``__schema``, ``__type``) only for staff sessions.
 
+It also collects the scopes the operation needs (each type's ``required_scope``, a resolver's ``@requires``),
+so a request is refused whole, before anything runs, when its token lacks one.
+
 Variables are known here (the check runs per request, after the cached parse and validation), so
 ``first: $n`` is checked with the value sent.
 """
@@ -34,6 +37,8 @@ from graphql import (
     get_named_type,
 )
 
+from backoffice.graphql.scopes import required_scope
+
 
 def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
@@ -46,6 +51,7 @@ class _Measure:
     aliases: int = 0
     introspection: bool = False
     errors: list[GraphQLError] = field(default_factory=list)
+    scopes: set[str] = field(default_factory=set)
 
 
 def _int_argument(node: FieldNode, name: str, variables: Mapping[str, Any]) -> tuple[bool, int | None]:
@@ -73,7 +79,8 @@ def check_limits(
     variables: Mapping[str, Any] | None,
     *,
     allow_introspection: bool,
-) -> list[GraphQLError]:
+) -> tuple[list[GraphQLError], frozenset[str]]:
+    """(refusals, the scopes the operation's fields need)."""
     max_page = _setting("GRAPHQL_MAX_PAGE_SIZE", 100)
     measure = _Measure()
     root = schema.get_root_type(operation.operation)
@@ -94,7 +101,7 @@ def check_limits(
             )
     if measure.introspection and not allow_introspection:
         errors.append(GraphQLError("Introspection is only for staff.", extensions={"code": "INTROSPECTION_DISABLED"}))
-    return errors
+    return errors, frozenset(measure.scopes)
 
 
 def _walk(
@@ -123,6 +130,9 @@ def _walk(
             if definition is None:
                 continue  # validation reports unknown fields
             child = get_named_type(definition.type)
+            scope = required_scope(definition.type) or getattr(definition.resolve, "required_scope", "")
+            if scope:
+                measure.scopes.add(scope)
             page = 1
             if _is_connection(child):
                 has_first, first = _int_argument(selection, "first", variables)

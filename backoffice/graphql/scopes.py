@@ -69,10 +69,10 @@ def requires(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 class ScopedType:
     """Mixin for ``DjangoObjectType``s: reading the type needs ``required_scope``.
 
-    Checked by ``ScopeMiddleware`` for every field whose type is this one (or a connection of it), so root
-    fields, nested fields and connections all go through it, and by ``get_node`` for ``node(id)`` (whose
-    declared type is the ``Node`` interface). Not in ``get_queryset``: graphene-django re-queries every
-    foreign key of a type that overrides it (an N+1)."""
+    Checked before execution for every field whose type is this one or a connection of it
+    (``limits.check_limits`` collects them: root fields, nested fields, connections), and by ``get_node`` for
+    ``node(id)``, whose declared type is the ``Node`` interface. Not in ``get_queryset``: graphene-django
+    re-queries every foreign key of a type that overrides it (an N+1)."""
 
     required_scope: str = ""
 
@@ -83,28 +83,9 @@ class ScopedType:
         return super().get_node(info, id)  # type: ignore[misc]
 
 
-def _required_scope(graphql_type: Any) -> str:
+def required_scope(graphql_type: Any) -> str:
     graphene_type = getattr(get_named_type(graphql_type), "graphene_type", None)
     if graphene_type is None:
         return ""
     node = getattr(getattr(graphene_type, "_meta", None), "node", None)  # a connection: its node's scope
     return getattr(node or graphene_type, "required_scope", "") or ""
-
-
-_SCOPE_BY_TYPE: dict[int, str] = {}
-
-
-class ScopeMiddleware:
-    """Before a field resolves: refuse when its type needs a scope the request does not have.
-
-    It runs for every field of every row, so the scope of each return type is looked up once per process (the
-    view, and with it this middleware, is instantiated per request; the schema's types live as long as it)."""
-
-    def resolve(self, next: Callable[..., Any], root: Any, info: Any, **kwargs: Any) -> Any:
-        key = id(info.return_type)
-        scope = _SCOPE_BY_TYPE.get(key)
-        if scope is None:
-            scope = _SCOPE_BY_TYPE[key] = _required_scope(info.return_type)
-        if scope:
-            check(info, scope)
-        return next(root, info, **kwargs)

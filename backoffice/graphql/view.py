@@ -6,7 +6,8 @@
 - **Parse and validate once per query text**: a repeated query (the normal case for internal services) skips
   both — they cost about 0.7 ms each time in graphene-django's view. The cache is keyed by the SHA-256 of the
   text and bounded; the parser stops at ``GRAPHQL_MAX_TOKENS`` tokens.
-- **Limits** (``limits.check_limits``) per request, with the variables, before any resolver runs.
+- **Limits and scopes** (``limits.check_limits``) per request, with the variables, before any resolver runs:
+  every type the operation can reach declares its scope, and a request lacking one is refused whole.
 - **Errors**: GraphQL and domain errors are returned as they are; anything else is logged and returned as
   "Internal error" (no stack trace or message from the code reaches a client unless ``DEBUG``).
 """
@@ -39,6 +40,7 @@ from graphql import (
 
 from backoffice.events.tokens import authenticate
 from backoffice.graphql.limits import check_limits
+from backoffice.graphql.scopes import request_scopes
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,10 @@ class _DocumentCache:
 
 
 DOCUMENTS = _DocumentCache(size=500)
+
+
+def _never_awaitable(value: Any) -> bool:
+    return False
 
 
 def _error(status: int, message: str, code: str) -> JsonResponse:
@@ -127,7 +133,15 @@ class BackofficeGraphQLView(GraphQLView):
             return ExecutionResult(errors=[GraphQLError("Mutations need POST.", extensions={"code": "BAD_REQUEST"})])
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         is_staff_session = getattr(request, "api_token", None) is None and request.user.is_staff
-        refused = check_limits(schema, operation, fragments, variables, allow_introspection=is_staff_session)
+        refused, needed = check_limits(schema, operation, fragments, variables, allow_introspection=is_staff_session)
+        missing = sorted(needed - request_scopes(request))
+        if missing:
+            refused.append(
+                GraphQLError(
+                    f"This query needs the {', '.join(missing)} scope{'s' if len(missing) > 1 else ''}.",
+                    extensions={"code": "FORBIDDEN", "scopes": missing},
+                )
+            )
         if refused:
             return ExecutionResult(data=None, errors=refused)
         options = {
@@ -135,6 +149,8 @@ class BackofficeGraphQLView(GraphQLView):
             "variable_values": variables,
             "operation_name": operation_name,
             "middleware": self.get_middleware(request),
+            # The view is synchronous: skip graphql-core's "is this awaitable?" check on every resolved value.
+            "is_awaitable": _never_awaitable,
         }
         if operation.operation == OperationType.MUTATION:
             # One transaction per mutation request: a failed mutation leaves nothing behind.
