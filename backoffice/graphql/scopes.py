@@ -77,6 +77,16 @@ class ScopedType:
     required_scope: str = ""
 
     @classmethod
+    def is_type_of(cls, root: Any, info: Any) -> bool:
+        # Rows served as dicts (``selection.rows_selected``) carry their type's name.
+        if isinstance(root, dict):
+            return root.get("__graphql_type__") == cls._meta.name  # type: ignore[attr-defined]
+        return super().is_type_of(root, info)  # type: ignore[misc]
+
+    def resolve_id(self, info: Any) -> Any:
+        return self["id"] if isinstance(self, dict) else self.pk  # type: ignore[attr-defined]
+
+    @classmethod
     def get_node(cls, info: Any, id: Any) -> Any:
         if cls.required_scope:
             check(info, cls.required_scope)

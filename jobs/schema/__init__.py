@@ -18,7 +18,7 @@ from graphene_django import DjangoObjectType
 from backoffice.graphql.connections import CountableConnection, PagedConnectionField
 from backoffice.graphql.docs import describe_model_fields
 from backoffice.graphql.scopes import ScopedType
-from backoffice.graphql.selection import only_selected
+from backoffice.graphql.selection import rows_selected
 from backoffice.models import ApiScope
 from jobs.models import Application, Employer, JobPosting, Seeker
 
@@ -131,7 +131,10 @@ class Query(graphene.ObjectType):
     applications = PagedConnectionField(ApplicationNode, description="Applications, newest first, filtered.")
 
     def resolve_job_postings(self, info: Any, **kwargs: Any) -> QuerySet[JobPosting]:
-        return only_selected(JobPosting.objects.order_by("-created_at", "-id"), info)
+        # The hottest list consumers read: rows as dicts (every JobPosting/Employer field is a plain column).
+        return rows_selected(
+            JobPosting.objects.order_by("-created_at", "-id"), info, {JobPosting: "JobPosting", Employer: "Employer"}
+        )
 
     def resolve_employers(self, info: Any, **kwargs: Any) -> QuerySet[Employer]:
         return Employer.objects.order_by("-created_at", "-id")
