@@ -14,6 +14,7 @@ from backoffice.audit import Actor, audit_record
 from backoffice.models import ApiScope, ApiToken
 
 TOKEN_PREFIX = "bo_"
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
 
 def hash_token(raw: str) -> str:
@@ -62,7 +63,9 @@ def authenticate(authorization_header: str) -> ApiToken | None:
         .exclude(expires_at__lte=timezone.now())
         .first()
     )
-    if token is not None:
-        # Cheap, and tells staff which tokens are still in use before they revoke one.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token is not None and (token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION):
+        # Tells staff which tokens are still in use before they revoke one; to the minute, so a busy service
+        # does not write this row on every request.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

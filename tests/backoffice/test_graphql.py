@@ -166,6 +166,7 @@ class TestLimits:
 class TestCostPerRequest:
     def test_postings_with_employers_and_counts_cost_the_same_sql_for_3_or_50(self) -> None:
         raw = token("jobs:read")
+        post(POSTINGS, {"first": 1}, bearer=raw)  # the token's first use records it (once a minute at most)
 
         def measure(n: int) -> int:
             for _ in range(n):
@@ -252,3 +253,17 @@ def test_every_type_and_field_has_a_description() -> None:
         if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
             missing += [f"{name}.{field}" for field, value in type_.fields.items() if not value.description]
     assert missing == []
+
+
+def test_last_use_is_written_at_most_once_a_minute() -> None:
+    from backoffice.models import ApiToken
+
+    raw = token("jobs:read")
+    post(POSTINGS, {"first": 1}, bearer=raw)
+    with CaptureQueriesContext(connection) as ctx:
+        post(POSTINGS, {"first": 1}, bearer=raw)
+    assert not any(q["sql"].startswith("UPDATE") for q in ctx.captured_queries)
+    ApiToken.objects.filter(prefix=raw[:10]).update(last_used_at=timezone.now() - dt.timedelta(minutes=2))
+    with CaptureQueriesContext(connection) as ctx:
+        post(POSTINGS, {"first": 1}, bearer=raw)
+    assert any(q["sql"].startswith("UPDATE") for q in ctx.captured_queries)

@@ -81,6 +81,8 @@ class Command(BaseCommand):
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # `kill` (SIGTERM) stops the demo like Ctrl-C: web, worker and beat are stopped too, not orphaned.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             for name, command in commands.items():
                 processes[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
@@ -124,3 +126,7 @@ class Command(BaseCommand):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
