@@ -236,11 +236,7 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
     histories = _histories(postings, _history_days(compiled))
     screened_ids = [p.pk for p in postings]
     known = _known_hits(screened_ids)
-    with_open_case = set(
-        Case.objects.filter(posting_id__in=screened_ids)
-        .exclude(status=CaseStatus.RESOLVED)
-        .values_list("posting_id", flat=True)
-    )
+    with_open_case = _with_open_case(screened_ids)
 
     results: list[ScreeningResult] = []
     to_publish: list[tuple[JobPosting, ScreeningResult]] = []
@@ -306,10 +302,7 @@ def _record_hits(items: Sequence[tuple[JobPosting, list[services.HitInput], bool
     screened = {item[0].pk: item for item in items}
     actor = Actor.system(SCREENING_ACTOR)
     with transaction.atomic():
-        locked = {
-            row.pk: row
-            for row in JobPosting.objects.select_for_update(no_key=True).filter(pk__in=sorted(screened)).order_by("pk")
-        }
+        locked = _lock_postings(screened)
         recorded = _known_hits(list(locked))
         todo: list[tuple[JobPosting, list[services.HitInput], ScreeningResult]] = []
         publish: list[JobPosting] = []
@@ -327,19 +320,8 @@ def _record_hits(items: Sequence[tuple[JobPosting, list[services.HitInput], bool
             result.recorded = [hit.rule.name for hit in hits]
             case = cases.get(row.pk)
             result.case_id = case.pk if case is not None else None
-        if publish:
-            with_open_case = set(
-                Case.objects.filter(posting_id__in=[row.pk for row in publish])
-                .exclude(status=CaseStatus.RESOLVED)
-                .values_list("posting_id", flat=True)
-            )
-            published = jobs_services.postings_publish_locked(
-                actor=actor,
-                postings=[row for row in publish if row.pk not in with_open_case],
-                note="Screened: no rule flagged it.",
-            )
-            for row in published:
-                screened[row.pk][3].published = True
+        for row in _publish_without_open_case(publish):
+            screened[row.pk][3].published = True
 
 
 def _publish_clean(items: Sequence[tuple[JobPosting, ScreeningResult]]) -> None:
@@ -347,24 +329,40 @@ def _publish_clean(items: Sequence[tuple[JobPosting, ScreeningResult]]) -> None:
     content unchanged since it was screened, no open case)."""
     screened = {posting.pk: (posting, result) for posting, result in items}
     with transaction.atomic():
-        locked = list(JobPosting.objects.select_for_update(no_key=True).filter(pk__in=sorted(screened)).order_by("pk"))
-        with_open_case = set(
-            Case.objects.filter(posting_id__in=screened)
-            .exclude(status=CaseStatus.RESOLVED)
-            .values_list("posting_id", flat=True)
-        )
         ready = [
             row
-            for row in locked
-            if row.status == PostingStatus.PENDING_REVIEW
-            and _content(row) == _content(screened[row.pk][0])
-            and row.pk not in with_open_case
+            for row in _lock_postings(screened).values()
+            if row.status == PostingStatus.PENDING_REVIEW and _content(row) == _content(screened[row.pk][0])
         ]
-        published = jobs_services.postings_publish_locked(
-            actor=Actor.system(SCREENING_ACTOR), postings=ready, note="Screened: no rule flagged it."
-        )
+        published = _publish_without_open_case(ready)
     for row in published:
         screened[row.pk][1].published = True
+
+
+def _lock_postings(ids: Iterable[int]) -> dict[int, JobPosting]:
+    # In id order, like every batch that locks postings: concurrent batches wait for each other, not deadlock.
+    rows = JobPosting.objects.select_for_update(no_key=True).filter(pk__in=sorted(ids)).order_by("pk")
+    return {row.pk: row for row in rows}
+
+
+def _with_open_case(posting_ids: Iterable[int]) -> set[int]:
+    return set(
+        Case.objects.filter(posting_id__in=list(posting_ids))
+        .exclude(status=CaseStatus.RESOLVED)
+        .values_list("posting_id", flat=True)
+    )
+
+
+def _publish_without_open_case(rows: Sequence[JobPosting]) -> list[JobPosting]:
+    """Publish locked pending postings, except those with an open case (the case decides)."""
+    if not rows:
+        return []
+    with_open_case = _with_open_case(row.pk for row in rows)
+    return jobs_services.postings_publish_locked(
+        actor=Actor.system(SCREENING_ACTOR),
+        postings=[row for row in rows if row.pk not in with_open_case],
+        note="Screened: no rule flagged it.",
+    )
 
 
 def screen_posting(posting_id: int) -> ScreeningResult | None:

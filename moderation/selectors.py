@@ -336,3 +336,44 @@ def cases_with_reports(pks: list[int]) -> QuerySet[Case]:
     return Case.objects.filter(pk__in=pks).prefetch_related(
         Prefetch("reports", queryset=Report.objects.order_by("filed_at"))
     )
+
+
+@dataclass(frozen=True)
+class PostingModerationStatus:
+    """Whether a posting is live and, if not, the decision behind it (the "why was this hidden" read model)."""
+
+    posting_id: str
+    live: bool
+    status: str
+    reason_code: str | None = None
+    public_reason: str | None = None
+    public_reason_en: str | None = None
+    decided_at: dt.datetime | None = None
+    decided_by: str | None = None
+
+
+def posting_moderation_status(posting_external_id: str) -> PostingModerationStatus | None:
+    """None for an unknown posting. For one not live, the latest decision (not undone) that put it in its
+    current status, with the reason template's public texts; two queries at most."""
+    posting = JobPosting.objects.filter(external_id=posting_external_id).only("external_id", "status").first()
+    if posting is None:
+        return None
+    if posting.status == PostingStatus.PUBLISHED:
+        return PostingModerationStatus(posting_id=posting.external_id, live=True, status=posting.status)
+    decision = (
+        Decision.objects.filter(case__posting=posting, undone_at__isnull=True, posting_status_after=posting.status)
+        .select_related("reason_template")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    template = decision.reason_template if decision is not None else None
+    return PostingModerationStatus(
+        posting_id=posting.external_id,
+        live=False,
+        status=posting.status,
+        reason_code=template.code if template else None,
+        public_reason=template.text_ko if template else None,
+        public_reason_en=template.text_en if template else None,
+        decided_at=decision.created_at if decision else None,
+        decided_by=("staff" if decision.moderator_id else "system") if decision else None,
+    )

@@ -25,8 +25,8 @@ from backoffice.graphql.connections import CountableConnection, PagedConnectionF
 from backoffice.graphql.docs import describe_model_fields
 from backoffice.graphql.scopes import ScopedType, requires
 from backoffice.models import ApiScope
-from jobs.models import Employer, JobPosting, PostingStatus, Seeker
-from moderation import services
+from jobs.models import Employer, JobPosting, Seeker
+from moderation import selectors, services
 from moderation.models import (
     Appeal,
     Case,
@@ -232,31 +232,8 @@ class Query(graphene.ObjectType):
 
     @requires(READ)
     def resolve_moderation_status(self, info: Any, posting_external_id: str) -> ModerationStatus | None:
-        posting = JobPosting.objects.filter(external_id=posting_external_id).first()
-        if posting is None:
-            return None
-        live = posting.status == PostingStatus.PUBLISHED
-        decision = None
-        if not live:
-            decision = (
-                Decision.objects.filter(
-                    case__posting=posting, undone_at__isnull=True, posting_status_after=posting.status
-                )
-                .select_related("reason_template")
-                .order_by("-created_at", "-id")
-                .first()
-            )
-        template = decision.reason_template if decision is not None else None
-        return ModerationStatus(
-            posting_id=posting.external_id,
-            live=live,
-            status=posting.status,
-            reason_code=template.code if template else None,
-            public_reason=template.text_ko if template else None,
-            public_reason_en=template.text_en if template else None,
-            decided_at=decision.created_at if decision else None,
-            decided_by=("staff" if decision.moderator_id else "system") if decision else None,
-        )
+        status = selectors.posting_moderation_status(posting_external_id)
+        return ModerationStatus(**vars(status)) if status is not None else None
 
 
 # --- mutations -------------------------------------------------------------------------------------------
