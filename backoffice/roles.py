@@ -49,6 +49,7 @@ _MODERATOR = (
 )
 
 _SENIOR_MODERATOR = _MODERATOR | {
+    "reports.view_reports",
     "jobs.manage_employer_account",
     "jobs.manage_seeker_account",
     "backoffice.view_auditlog",
@@ -58,7 +59,11 @@ _SENIOR_MODERATOR = _MODERATOR | {
     "moderation.undo_decision",
 }
 
-_OPS_ADMIN = _SENIOR_MODERATOR | {
+# Report pages: analysts and the staff who run the team (not every moderator: per-moderator numbers are
+# management information).
+_REPORTS = {"reports.view_reports"}
+
+_OPS_ADMIN = _SENIOR_MODERATOR | _REPORTS | {
     "jobs.add_jobposting",
     "jobs.change_jobposting",
     "jobs.change_employer",
@@ -92,6 +97,7 @@ _OPS_ADMIN = _SENIOR_MODERATOR | {
 _ANALYST = (
     _READ_JOBS
     | _READ_MODERATION
+    | _REPORTS
     | {
         "backoffice.view_auditlog",
     }

@@ -268,6 +268,11 @@ OUTBOX_STREAM = env.str("OUTBOX_STREAM", default="backoffice.events")
 # The relay publishes outbox rows once they are this old, so rows of transactions that commit out of id order
 # are published in commit order (backoffice/events/relay.py).
 OUTBOX_RELAY_LAG_MS = env.int("OUTBOX_RELAY_LAG_MS", default=1000)
+
+# Reports: the first incremental rollup (no watermark yet) computes this many days back; later runs start a
+# little before the last watermark (the overlap covers transactions that committed just after it).
+REPORTS_BACKFILL_DAYS = env.int("REPORTS_BACKFILL_DAYS", default=90)
+REPORTS_ROLLUP_OVERLAP_SECONDS = env.int("REPORTS_ROLLUP_OVERLAP_SECONDS", default=600)
 # Context managers around each ingestion batch (consumer and POST /events/), by dotted path: moderation's
 # collects the postings a batch creates or updates and screens them as one batch after the commit.
 EVENTS_BATCH_CONTEXTS = env.list("EVENTS_BATCH_CONTEXTS", default=["moderation.screening.screening_deferred"])

@@ -49,3 +49,32 @@ def region_name(code: str) -> str:
         district = DISTRICTS.get(code[:5])
         return f"{district} ({code})" if district else code
     return " ".join(parts)
+
+# 시도 (first two digits) -> name: the region dimension of the report pages. Both codes of the provinces that
+# became special self-governing provinces (강원 42 -> 51 in 2023, 전북 45 -> 52 in 2024) are listed, since
+# older rows keep the old code.
+PROVINCES: Final[dict[str, str]] = {
+    "11": "서울특별시",
+    "26": "부산광역시",
+    "27": "대구광역시",
+    "28": "인천광역시",
+    "29": "광주광역시",
+    "30": "대전광역시",
+    "31": "울산광역시",
+    "36": "세종특별자치시",
+    "41": "경기도",
+    "42": "강원도",
+    "43": "충청북도",
+    "44": "충청남도",
+    "45": "전라북도",
+    "46": "전라남도",
+    "47": "경상북도",
+    "48": "경상남도",
+    "50": "제주특별자치도",
+    "51": "강원특별자치도",
+    "52": "전북특별자치도",
+}
+
+
+def province_name(code: str) -> str:
+    return PROVINCES.get(code[:2], code)

@@ -38,6 +38,7 @@ SENIOR_ONLY = {
     "moderation.handle_escalated_case",
     "moderation.ban_account",
     "moderation.undo_decision",
+    "reports.view_reports",
 }
 
 EXPECTED = {
@@ -77,7 +78,7 @@ EXPECTED = {
         "backoffice.add_apitoken",
         "backoffice.change_apitoken",
     },
-    ANALYST: READ_JOBS | READ_MODERATION | {"backoffice.view_auditlog"},
+    ANALYST: READ_JOBS | READ_MODERATION | {"backoffice.view_auditlog", "reports.view_reports"},
 }
 
 

@@ -1,0 +1,82 @@
+"""Daily rollups: the few thousand rows report pages read instead of the millions of source rows.
+
+One row per (day, metric, breakdown key, dimension grain). The grain is implied by which dimension columns
+are set: all three empty is the day's total; exactly one set is that dimension's marginal (so a page filtered
+by one dimension reads one row per day and key); all three set is the full cube, which serves combined filters
+by summing the dimension left open. Unknown values (an employer's case has no category) are stored as ``~`` so
+the cube still adds up to the total.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+UNKNOWN = "~"
+
+
+class DailyRollup(models.Model):
+    day = models.DateField(_("day"))
+    metric = models.CharField(_("metric"), max_length=48)
+    key = models.CharField(_("breakdown"), max_length=64, blank=True)
+    region = models.CharField(_("region"), max_length=8, blank=True)
+    category = models.CharField(_("category"), max_length=32, blank=True)
+    employment_type = models.CharField(_("employment type"), max_length=16, blank=True)
+    # Sum of the observations (a count for count metrics, seconds for durations) and how many there were.
+    value = models.FloatField(_("value"), default=0)
+    count = models.PositiveIntegerField(_("observations"), default=0)
+    # Durations: counts per bucket of ``reports.metrics.DURATION_BUCKETS`` (percentiles need the distribution,
+    # and bucket counts add up across days and dimensions where medians do not).
+    histogram = models.JSONField(_("histogram"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+        default_permissions = ("view",)
+        # Reading the report pages is its own permission: analysts and senior staff, not every moderator.
+        permissions = [("view_reports", "Can view report pages")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "region", "category", "employment_type", "day", "key"], name="rollup_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="rollup_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric} {self.key or '-'}"
+
+
+class RollupDay(models.Model):
+    """A day whose rollup rows are complete (a page tells apart "zero" from "not computed yet")."""
+
+    day = models.DateField(_("day"), primary_key=True)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        verbose_name = _("rolled-up day")
+        verbose_name_plural = _("rolled-up days")
+        default_permissions = ("view",)
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class RollupWatermark(models.Model):
+    """How far the incremental rollup has read its sources (one row per rollup family)."""
+
+    name = models.CharField(_("name"), max_length=32, primary_key=True)
+    # Every source change committed before this instant is reflected in the rollups.
+    watermark = models.DateTimeField(_("watermark"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("rollup watermark")
+        verbose_name_plural = _("rollup watermarks")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.watermark:%Y-%m-%d %H:%M}"
