@@ -35,6 +35,12 @@ class BackofficeAdminSite(admin.AdminSite):
 
     # Hooks other apps register (backoffice imports no app): each returns {model label: badge count}.
     nav_badge_providers: list[Any] = []
+    # Pages other apps add to the site: ``url_providers`` return URL patterns (given the site),
+    # ``app_providers`` return an app-shaped dict for the index and sidebar (or None for users who may not see
+    # it), ``index_providers`` return extra context for the index page (e.g. the reports overview).
+    url_providers: list[Any] = []
+    app_providers: list[Any] = []
+    index_providers: list[Any] = []
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         app_list = super().get_app_list(request, app_label)
@@ -47,10 +53,21 @@ class BackofficeAdminSite(admin.AdminSite):
                     label = f"{app['app_label']}.{model['object_name'].lower()}"
                     if label in badges:
                         model["name"] = f"{model['name']} ({badges[label]:,})"
+        if app_label is None:
+            for provider in self.app_providers:
+                app = provider(request, self)
+                if app is not None:
+                    app_list.insert(0, app)
         if app_label is None and can_view_pipeline(request.user):
             # First: the page ops staff watch; the others (moderators, analysts) never see it.
             app_list.insert(0, self._operations_app())
         return app_list
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        context = dict(extra_context or {})
+        for provider in self.index_providers:
+            context.update(provider(request, self) or {})
+        return super().index(request, context)
 
     def _operations_app(self) -> dict[str, Any]:
         """Pages that are not a model's changelist, shaped like an app so the index and the sidebar list them."""
@@ -85,6 +102,7 @@ class BackofficeAdminSite(admin.AdminSite):
         return [
             path("pipeline/", self.admin_view(self.pipeline_view), name="pipeline"),
             path("automation/", self.admin_view(self.automation_view), name="automation"),
+            *(pattern for provider in self.url_providers for pattern in provider(self)),
             *super().get_urls(),
         ]
 

@@ -16,7 +16,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from moderation.models import Case, CaseStatus
-from reports.metrics import DIMENSIONS, METRICS, Kind, compute, day_bounds, percentile
+from reports.metrics import DIMENSIONS, METRICS, Kind, compute, day_bounds, local_day, percentile
 from reports.models import DailyRollup, RollupDay
 
 
@@ -211,3 +211,37 @@ def live_backlog(filters: Filters = Filters()) -> LiveBacklog:
     oldest = open_cases.aggregate(oldest=Min("opened_at"))["oldest"]
     overdue = open_cases.filter(due_at__lt=timezone.now()).count()
     return LiveBacklog(by_band=by_band, oldest_opened_at=oldest, overdue=overdue)
+
+
+@dataclass(frozen=True)
+class DryRunSummary:
+    day: dt.date
+    requested_by: str
+    scanned: int
+    rows: list[tuple[str, int, str]]  # rule name, hits, rate as the dry run printed it
+
+
+def recent_dry_runs(start: dt.date, end: dt.date, limit: int = 10) -> list[DryRunSummary]:
+    """Rule dry runs that ran in the background in the period (their results are kept on the job)."""
+    from backoffice.models import BackgroundJob, BackgroundJobStatus
+
+    range_start, _ = day_bounds(start)
+    _, range_end = day_bounds(end)
+    jobs = (
+        BackgroundJob.objects.filter(
+            kind="moderation.rule_dry_run",
+            status=BackgroundJobStatus.SUCCEEDED,
+            created_at__gte=range_start,
+            created_at__lt=range_end,
+        )
+        .select_related("requested_by")
+        .order_by("-created_at")[:limit]
+    )
+    out = []
+    for job in jobs:
+        result = job.result if isinstance(job.result, dict) else {}
+        tables = result.get("tables") or [{}]
+        rows = [(str(row[0]), int(row[1]), str(row[2])) for row in tables[0].get("rows", []) if len(row) >= 3]
+        who = job.requested_by.get_username() if job.requested_by else "system"
+        out.append(DryRunSummary(local_day(job.created_at), who, int(result.get("scanned") or 0), rows))
+    return out
