@@ -284,7 +284,7 @@ GRAPHENE = {
     # Scopes are checked once per request before execution (backoffice/graphql/limits.py), not per field.
     "MIDDLEWARE": [],
 }
-GRAPHQL_QUERY_MIXINS = ["jobs.schema.Query", "moderation.schema.Query"]
+GRAPHQL_QUERY_MIXINS = ["jobs.schema.Query", "moderation.schema.Query", "reports.schema.ReportsQueries"]
 GRAPHQL_MUTATION_MIXINS = ["moderation.schema.Mutation"]
 # Refused before any resolver runs (backoffice/graphql/limits.py).
 GRAPHQL_MAX_PAGE_SIZE = 100
