@@ -197,6 +197,7 @@ CELERY_TASK_ROUTES = {
     "moderation.recheck_wages": {"queue": "screening"},
     "jobs.*": {"queue": "maintenance"},
     "moderation.*": {"queue": "maintenance"},
+    "reports.*": {"queue": "maintenance"},
     "backoffice.relay_outbox": {"queue": "maintenance"},
     "backoffice.expire_parked_events": {"queue": "maintenance"},
     "backoffice.run_background_job": {"queue": "default"},

@@ -7,16 +7,17 @@ seconds, and the demo then shows exactly what production would (scores, bands, t
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q
+from django.db.models import F, Q
 
 from backoffice.audit import Actor
 from jobs.models import Employer, JobPosting, PostingStatus, Seeker
 from moderation import services
-from moderation.models import Case, CaseStatus, ReasonTemplate, ReportReason
+from moderation.models import Case, CaseEvent, CaseStatus, Decision, ReasonTemplate, Report, ReportReason, RuleHit
 
 # Phrases that mark the jobs demo's rule-breaking postings, and what a user would report them for.
 SUSPICIOUS_MARKERS: tuple[tuple[str, str], ...] = (
@@ -120,6 +121,8 @@ def generate_moderation_demo(
         open_cases = list(Case.objects.filter(status=CaseStatus.OPEN, target_kind="posting").order_by("id"))
         for case in rng.sample(open_cases, int(len(open_cases) * decided_share)):
             remove = case.primary_reason in (ReportReason.SCAM, ReportReason.DISCRIMINATION, ReportReason.SPAM)
+            # Claim first, as a moderator does: the claim is where the handling time on the reports starts.
+            case = services.case_claim(user=moderator, case=case)
             request = services.DecisionRequest(
                 action="remove" if remove else "approve",
                 expected_version=case.version,
@@ -128,8 +131,47 @@ def generate_moderation_demo(
             )
             services.case_decide(user=moderator, case=case, request=request, draw=1.0)
             decided += 1
+        spread_over_past_days(rng=rng, days=HISTORY_DAYS)
     open_count = Case.objects.exclude(status=CaseStatus.RESOLVED).count()
     return ModerationDemoCounts(reports=filed, open_cases=open_count, decided_cases=decided)
+
+
+HISTORY_DAYS = 28
+
+
+def spread_over_past_days(*, rng: random.Random, days: int) -> None:
+    """Move the demo's decided cases back over the last ``days`` days (and the open ones back a few hours), so
+    the report pages show weeks of history instead of one busy minute.
+
+    The services stamp everything "now"; each case's rows are shifted by one offset, so every duration inside a
+    case (report → opening → claim → decision) is kept; claims get a realistic few minutes before the decision.
+    Demo data only: this is not a workflow, it rewrites timestamps directly."""
+    for case in Case.objects.all().only("pk", "status", "band"):
+        if case.status == CaseStatus.RESOLVED:
+            # More recent days are busier; the decision took minutes to a day and a half after the opening.
+            offset = dt.timedelta(days=int(days * rng.random() ** 1.4), hours=rng.uniform(0, 20))
+            decided_after = dt.timedelta(minutes=rng.choice([12, 40, 90, 240, 600, 1500, 2200]) * rng.uniform(0.5, 1.5))
+        else:
+            offset = dt.timedelta(hours=rng.uniform(0, 30))
+            decided_after = dt.timedelta(0)
+        shift = F("opened_at") - offset
+        Case.objects.filter(pk=case.pk).update(opened_at=shift, due_at=F("due_at") - offset)
+        later = offset - decided_after  # decisions happen ``decided_after`` past the (shifted) opening
+        Case.objects.filter(pk=case.pk, resolved_at__isnull=False).update(resolved_at=F("resolved_at") - later)
+        Report.objects.filter(case=case).update(filed_at=F("filed_at") - offset)
+        Report.objects.filter(case=case, resolved_at__isnull=False).update(resolved_at=F("resolved_at") - later)
+        RuleHit.objects.filter(case=case).update(created_at=F("created_at") - offset)
+        Decision.objects.filter(case=case, moderator__isnull=True).update(created_at=F("created_at") - offset)
+        Decision.objects.filter(case=case, moderator__isnull=False).update(created_at=F("created_at") - later)
+        claim_minutes = dt.timedelta(minutes=rng.uniform(2, 25))
+        for event in CaseEvent.objects.filter(case=case).only("pk", "kind"):
+            if event.kind == "claimed":
+                moved = F("created_at") - later - claim_minutes
+            elif event.kind in ("decided", "resolved"):
+                moved = F("created_at") - later
+            else:
+                moved = F("created_at") - offset
+            CaseEvent.objects.filter(pk=event.pk).update(created_at=moved)
 
 
 def delete_moderation_demo() -> dict[str, int]:

@@ -21,7 +21,8 @@ STAFF_SCOPE_PERMISSIONS: dict[str, str] = {
     ApiScope.JOBS_READ: "jobs.view_jobposting",
     ApiScope.MODERATION_READ: "moderation.view_case",
     ApiScope.MODERATION_WRITE: "moderation.decide_case",
-    ApiScope.REPORTS_READ: "backoffice.view_auditlog",
+    # The same permission as the report pages in the admin.
+    ApiScope.REPORTS_READ: "reports.view_reports",
 }
 
 

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             call_command("seed_demo", postings=options["postings"], seed=options["seed"], stdout=self.stdout)
         else:
             call_command("seed_demo", users_only=True, stdout=self.stdout)
+        # The report pages read rollups: compute them once now (the first run backfills REPORTS_BACKFILL_DAYS),
+        # then the periodic job keeps them current every 15 minutes.
+        call_command("rollup", stdout=self.stdout)
         created = sync_schedule()
         if created:
             self.stdout.write(f"periodic jobs added: {', '.join(created)}")
