@@ -141,10 +141,11 @@ def from_rollups(
         for name in DIMENSIONS:
             if name not in wanted:
                 queryset = queryset.filter(**{name: ""})
-            elif name == by:
-                queryset = queryset.exclude(**{name: ""})
-            else:
+            elif filters.as_dict()[name]:
+                # Filtered (also when grouped by the same dimension: the group is the filtered value).
                 queryset = queryset.filter(**{name: filters.as_dict()[name]})
+            else:
+                queryset = queryset.exclude(**{name: ""})
     else:
         # Combined filters: the cube (every dimension set), summed over the dimensions left open.
         for name in DIMENSIONS:
