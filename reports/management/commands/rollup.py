@@ -10,9 +10,11 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from backoffice.audit import Actor
 from reports import services
+from reports.metrics import local_day
 
 MAX_RANGE_DAYS = 3 * 366
 
@@ -42,6 +44,9 @@ class Command(BaseCommand):
         end = _date(last) if last else start
         if end < start:
             raise CommandError(f"--to ({end}) is before --from ({start}).")
+        today = local_day(timezone.now())
+        if end > today:
+            raise CommandError(f"--to ({end}) is after today ({today}, Asia/Seoul): future days have nothing to count.")
         if (end - start).days + 1 > MAX_RANGE_DAYS:
             raise CommandError(f"At most {MAX_RANGE_DAYS} days per run; split the range.")
         result = services.rollup_range(first=start, last=end, actor=Actor.system("manage.py rollup"))
