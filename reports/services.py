@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from backoffice.audit import Actor, audit_record
 from backoffice.models import InboxEvent
-from moderation.models import Appeal, Decision
+from moderation.models import Appeal, CaseEvent, Decision
 from reports.metrics import MAX_REACH_DAYS, METRICS, SEOUL, Fact, compute, day_bounds, local_day
 from reports.models import DailyRollup, RollupDay, RollupWatermark
 
@@ -144,6 +144,18 @@ def late_days(*, since: dt.datetime, before: dt.datetime) -> set[dt.date]:
         .values_list("local", flat=True)
         .distinct()
     )
+    # An appeal that reopens a resolved case moves its opening (and due time) to the appeal: the days it
+    # counted on before — from its first opening (the timeline keeps it) to its old due time, at most the
+    # longest SLA later — must forget it.
+    longest_sla = dt.timedelta(hours=max(settings.MODERATION["SLA_HOURS"].values()))
+    first_openings = CaseEvent.objects.filter(
+        case__appeals__filed_at__gte=since, kind="opened", created_at__lt=before
+    ).values_list("created_at", flat=True)
+    for opened_at in first_openings.distinct():
+        day, last = local_day(opened_at), local_day(min(opened_at + longest_sla, before - dt.timedelta(seconds=1)))
+        while day <= last:
+            days.add(day)
+            day += dt.timedelta(days=1)
     return days
 
 
