@@ -144,6 +144,8 @@ class Kpi:
     def tone(self) -> str:
         if not self.change or not self.better or self.change in ("", _("new")):
             return ""
+        if not any(digit in self.change for digit in "123456789"):
+            return ""  # "+0.0%": no change worth a colour (neither good nor bad news)
         rising = not self.change.startswith("−")
         return "good" if rising == (self.better == "up") else "bad"
 
@@ -407,7 +409,8 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
         [_("Action"), _("Reason"), _("Decisions"), _("Share"), _("Previous period"), _("Change")],
         numeric_from=2,
     )
-    for key in sorted(decisions, key=lambda k: -decisions[k].value):
+    # Ties in a fixed order (by key): the rows' order must not depend on the order the database returned them.
+    for key in sorted(decisions, key=lambda k: (-decisions[k].value, k)):
         action, clause = ([*key.split("|"), ""])[:2]
         value, prev = decisions[key].value, decisions_prev.get(key, Agg()).value
         decisions_table.rows.append(
@@ -422,7 +425,7 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
         )
     by_action_now = now.by_key("decisions", part=0)
     by_action_prev = before.by_key("decisions", part=0)
-    actions = sorted(set(by_action_now) | set(by_action_prev), key=lambda a: -by_action_now.get(a, Agg()).value)
+    actions = sorted(set(by_action_now) | set(by_action_prev), key=lambda a: (-by_action_now.get(a, Agg()).value, a))
 
     # Automatic hides and appeals.
     removals, removals_prev = _removals(now), _removals(before)
@@ -769,7 +772,7 @@ def rules_page(period: Period, filters: Filters, source: Source = selectors.from
         [_("Rule"), _("Source"), _("Hits"), _("Rate"), _("Postings scanned")],
         numeric_from=2,
     )
-    for rule_id in sorted(dry_hits, key=lambda r: -dry_hits[r]):
+    for rule_id in sorted(dry_hits, key=lambda r: (-dry_hits[r], r)):
         if rule_id in rules:
             dry_table.rows.append(
                 [rules[rule_id].name, _("Recorded in dry-run mode"), fmt_count(dry_hits[rule_id]), "–", "–"]
