@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import path, reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reports import views
 from reports.pages import PAGE_TITLES
@@ -36,7 +36,8 @@ def reports_app(request: HttpRequest, site: admin.AdminSite) -> dict[str, Any] |
         for slug, title in PAGE_TITLES.items()
     ]
     return {
-        "name": _("Reports"),
+        # "Reports" alone is also the users' reports (신고) in the moderation app: a context keeps them apart.
+        "name": pgettext_lazy("report pages", "Reports"),
         "app_label": "reports",
         "app_url": models[0]["admin_url"],
         "has_module_perms": True,

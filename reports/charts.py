@@ -334,17 +334,8 @@ def _horizontal_bars(
             _tag("text", escape(text), x=x, y=plot_bottom + _FONT + 6, text_anchor="middle", class_="chart-tick")
         )
     body.append("</g>")
-    if unit:
-        body.append(
-            _tag(
-                "text",
-                escape(f"({unit})"),
-                x=plot_left - 8,
-                y=plot_bottom + _FONT + 6,
-                text_anchor="end",
-                class_="chart-unit",
-            )
-        )
+    # No "(unit)" label here: beside the first tick it collides with it; the values at the bar ends carry the
+    # unit, and the chart's title names it.
 
     zero = x_of(0.0)
     for r, name in enumerate(names):
@@ -690,8 +681,11 @@ def _formatters(
         number = _format_number
         tick = _format_compact if max(abs(t) for t in ticks) >= 10_000 else _format_number
 
+    # "12건" but "12 decisions": a word in a Latin script needs its space, a Korean counter does not.
+    separator = " " if unit[:1].isascii() and unit[:1].isalpha() else ""
+
     def value_text(value: float) -> str:
-        return f"{number(value)}{unit}"
+        return f"{number(value)}{separator}{unit}"
 
     return value_text, tick
 

@@ -278,12 +278,15 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
         return ratio(by_outcome.get("overturned", Agg()).value, resolved)
 
     oldest = live.oldest_age
+    # A period that ended in the past compares its own last day's backlog, not the queue of today.
+    ended = period.end < local_day(dt.datetime.now(dt.UTC))
+    backlog_now = now.total("backlog").value if ended else live.total
     kpis = [
         Kpi(
-            _("Open cases now"),
-            fmt_count(live.total),
+            _("Open cases at the end of the period") if ended else _("Open cases now"),
+            fmt_count(backlog_now),
             fmt_count(before.total("backlog").value),
-            change(live.total, before.total("backlog").value),
+            change(backlog_now, before.total("backlog").value),
             "down",
             _("Compared with the end of the previous period."),
         ),
@@ -528,7 +531,13 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
         ),
     ]
     return Page(
-        "moderation", _("Moderation"), period, filters, kpis, sections, selectors.missing_days(period.start, period.end)
+        "moderation",
+        _("Moderation"),
+        period,
+        filters,
+        kpis,
+        sections,
+        selectors.missing_days(period.previous.start, period.end),
     )
 
 
@@ -687,7 +696,13 @@ def moderators_page(period: Period, filters: Filters, source: Source = selectors
         ),
     ]
     return Page(
-        "moderators", _("Moderators"), period, filters, kpis, sections, selectors.missing_days(period.start, period.end)
+        "moderators",
+        _("Moderators"),
+        period,
+        filters,
+        kpis,
+        sections,
+        selectors.missing_days(period.previous.start, period.end),
     )
 
 
@@ -756,8 +771,9 @@ def rules_page(period: Period, filters: Filters, source: Source = selectors.from
         _("Enabled rules that never fired in the period"),
         [_("Rule"), _("Kind"), _("Mode"), _("Last hit ever")],
     )
+    last_hits = selectors.last_hit_per_rule([rule.pk for rule in silent])
     for rule in silent:
-        last = rule.hits.order_by("-created_at").values_list("created_at", flat=True).first()
+        last = last_hits.get(rule.pk)
         silent_table.rows.append(
             [
                 rule.name,
@@ -851,7 +867,9 @@ def rules_page(period: Period, filters: Filters, source: Source = selectors.from
             dry_table,
         ),
     ]
-    return Page("rules", _("Rules"), period, filters, kpis, sections, selectors.missing_days(period.start, period.end))
+    return Page(
+        "rules", _("Rules"), period, filters, kpis, sections, selectors.missing_days(period.previous.start, period.end)
+    )
 
 
 # --- marketplace funnel -----------------------------------------------------------------------------------------
@@ -1168,7 +1186,7 @@ def funnel_page(period: Period, filters: Filters, source: Source = selectors.fro
         filters,
         kpis,
         sections,
-        selectors.missing_days(period.start, period.end),
+        selectors.missing_days(period.previous.start, period.end),
     )
 
 

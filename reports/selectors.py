@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from moderation.models import Case, CaseStatus
@@ -246,3 +246,11 @@ def recent_dry_runs(start: dt.date, end: dt.date, limit: int = 10) -> list[DryRu
         who = job.requested_by.get_username() if job.requested_by else "system"
         out.append(DryRunSummary(local_day(job.created_at), who, int(result.get("scanned") or 0), rows))
     return out
+
+
+def last_hit_per_rule(rule_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """When each rule last fired, ever (one grouped query on the (rule, -created_at) index)."""
+    from moderation.models import RuleHit
+
+    rows = RuleHit.objects.filter(rule_id__in=rule_ids).values("rule_id").annotate(last=Max("created_at")).order_by()
+    return {row["rule_id"]: row["last"] for row in rows}

@@ -46,7 +46,7 @@ def test_analyst_reads_the_moderation_report(live_server, browser, page, screens
     # About 40 days of postings and cases resolved on different days (some left open: the backlog).
     data = report_data.build(days=40, per_day=2)
     today = data.today
-    report_data.roll_up(today - dt.timedelta(days=45), today)
+    report_data.roll_up(today - dt.timedelta(days=65), today)  # 30 days and the 30 compared with
 
     page.goto(f"{live_server.url}/admin/")
     page.fill("#id_username", "analyst-browser")
@@ -65,7 +65,7 @@ def test_analyst_reads_the_moderation_report(live_server, browser, page, screens
     assert page.locator("#table-backlog tbody tr").count() == 30
     # The tabs are tabs, not a bulleted list.
     assert page.eval_on_selector(".rp-tabs li", "li => getComputedStyle(li).listStyleType") == "none"
-    assert page.locator(".rp-warn").count() == 0  # every day of the period is rolled up
+    assert page.locator(".rp-warn").count() == 0  # every day of the period and the previous one is rolled up
     screenshot("reports-moderation-30d")
 
     # The 7-day preset.

@@ -25,7 +25,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from backoffice.roles import ANALYST, MODERATOR, OPS_ADMIN, SENIOR_MODERATOR
 from jobs.models import Category, EmploymentType
@@ -597,19 +596,23 @@ def test_days_not_rolled_up_show_a_warning(data: Dataset, analyst_client: Client
     complete = analyst_client.get(url("moderation", preset="7d"))
     assert 'class="rp-warn"' not in complete.content.decode()
 
+    # The warning covers the period and the previous one it is compared with (7 + 7 days here): the 7 days
+    # before the start and the 5 first days of the period are missing.
     start = first_rolled - dt.timedelta(days=5)
     end = first_rolled + dt.timedelta(days=1)
     several = text_of(analyst_client.get(url("moderation", start=day(start), end=day(end))))
+    first_missing = start - dt.timedelta(days=7)
     assert re.search(
-        rf'<div class="rp-warn" role="status">\s*5 days of this period \(from {re.escape(date_format(start))}\) '
-        r"have not been rolled up yet and count as zero",
+        rf'<div class="rp-warn" role="status">\s*12 days of this period or the one it is compared with '
+        rf"\(from {re.escape(day(first_missing))}\) have not been rolled up yet and count as zero",
         several,
     )
+    # Two days: the previous period (the day before ``before``) and ``before`` itself are missing.
     before = first_rolled - dt.timedelta(days=1)
-    one = text_of(analyst_client.get(url("funnel", start=day(before), end=day(end))))
-    assert f"One day of this period ({date_format(before)}) has not been rolled up yet" in one
+    two = text_of(analyst_client.get(url("funnel", start=day(before), end=day(before))))
+    assert f"2 days of this period or the one it is compared with (from {day(before - dt.timedelta(days=1))})" in two
     # A day whose rollup was removed counts as missing again.
     removed = data.today - dt.timedelta(days=2)
     RollupDay.objects.filter(day=removed).delete()
     again = text_of(analyst_client.get(url("rules", preset="7d")))
-    assert f"One day of this period ({date_format(removed)}) has not been rolled up yet" in again
+    assert f"One day of this period or the one it is compared with ({day(removed)}) has not been rolled up yet" in again
