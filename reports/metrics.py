@@ -249,9 +249,7 @@ def backlog(start: dt.datetime, end: dt.datetime) -> Iterator[Fact]:
 def sla_breaches(start: dt.datetime, end: dt.datetime) -> Iterator[Fact]:
     """Cases due that day that were decided late or are still undecided past their due time (by due day)."""
     now = timezone.now()
-    queryset = Case.objects.filter(
-        Q(resolved_at__gt=F("due_at")) | Q(resolved_at__isnull=True, due_at__lt=now)
-    )
+    queryset = Case.objects.filter(Q(resolved_at__gt=F("due_at")) | Q(resolved_at__isnull=True, due_at__lt=now))
     return counted(queryset, day_field="due_at", dims=CASE_DIMS, keys=("band",))(start, end)
 
 
