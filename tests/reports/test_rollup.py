@@ -16,7 +16,7 @@ from django.test import override_settings
 from backoffice.audit import Actor
 from backoffice.models import ActorKind, AuditLog, InboxEvent, Transport
 from jobs.models import JobPosting
-from moderation.models import Appeal, Case, CaseStatus, Decision, DecisionAction, TargetKind, target_key
+from moderation.models import Appeal, Case, CaseEvent, CaseStatus, Decision, DecisionAction, TargetKind, target_key
 from reports import tasks
 from reports.metrics import DIMENSIONS, METRICS, bucket_of, empty_histogram, local_day
 from reports.models import DailyRollup, RollupDay, RollupWatermark
@@ -376,6 +376,32 @@ def test_days_to_recompute_reads_back_past_midnight_and_adds_undone_and_appealed
     assert late == 2
     # T-20 … T-13 (the appealed decision's day and its reach), T-4 … T (the undone one's, up to today).
     assert days == span(-20, -13) + span(-4, 0)
+
+
+def test_an_appeal_recomputes_the_days_its_case_counted_on_before_it_reopened() -> None:
+    # The case was first opened on T-30 (the timeline keeps it), decided on T-29; the appeal filed now reopens
+    # it (opened_at moves to now), so T-30's "cases opened" and the due days after it must be recomputed.
+    job = posting()
+    case = Case.objects.create(
+        target_kind=TargetKind.POSTING,
+        target_key=target_key(TargetKind.POSTING, job.pk),
+        posting=job,
+        status=CaseStatus.OPEN,
+        opened_at=T0 + dt.timedelta(minutes=20),
+        due_at=T0 + dt.timedelta(hours=72),
+    )
+    CaseEvent.objects.create(
+        case=case, kind="opened", actor_label="system", message="Opened", created_at=at(T, 9, days=-30)
+    )
+    old = Decision.objects.create(
+        case=case, action=DecisionAction.REMOVE, case_version=1, created_at=at(T, 10, days=-29)
+    )
+    Appeal.objects.create(decision=old, case=case, filed_at=T0 + dt.timedelta(minutes=20))
+    days, late = days_to_recompute(watermark=T0, now=T0 + dt.timedelta(hours=1))
+    # Late days T-30 .. T-27: the first opening and the longest SLA (72 h) after it (the decision's day T-29 is
+    # among them); each with the 7 days of reach of the cohort metrics (up to T-20); then today.
+    assert late == 4
+    assert days == [*span(-30, -20), T]
 
 
 # --- the periodic task ---------------------------------------------------------------------------------------------
