@@ -30,8 +30,8 @@ def _query(url: str, **params: str) -> str:
 
 class BackofficeAdminSite(admin.AdminSite):
     site_header = "Job marketplace back-office"
-    site_title = "Back-office"
-    index_title = "Operations"
+    site_title = _("Back-office")
+    index_title = _("Operations")
 
     # Hooks other apps register (backoffice imports no app): each returns {model label: badge count}.
     nav_badge_providers: list[Any] = []

@@ -63,35 +63,39 @@ _SENIOR_MODERATOR = _MODERATOR | {
 # management information).
 _REPORTS = {"reports.view_reports"}
 
-_OPS_ADMIN = _SENIOR_MODERATOR | _REPORTS | {
-    "jobs.add_jobposting",
-    "jobs.change_jobposting",
-    "jobs.change_employer",
-    "jobs.change_seeker",
-    "jobs.add_minimumwage",
-    "jobs.change_minimumwage",
-    # Policy wording and screening rules are operations' to maintain.
-    "moderation.add_reasontemplate",
-    "moderation.change_reasontemplate",
-    "moderation.add_rule",
-    "moderation.change_rule",
-    # Scheduled automation: ops admins pause, reschedule and inspect the periodic jobs.
-    "django_celery_beat.view_periodictask",
-    "django_celery_beat.change_periodictask",
-    "django_celery_beat.view_crontabschedule",
-    "django_celery_beat.view_intervalschedule",
-    "django_celery_results.view_taskresult",
-    # The event pipeline: dead letters are fixed and re-queued by ops; API tokens are issued by ops.
-    "backoffice.view_deadletter",
-    "backoffice.change_deadletter",
-    "backoffice.requeue_deadletter",
-    "backoffice.view_inboxevent",
-    "backoffice.view_parkedevent",
-    "backoffice.view_outboxevent",
-    "backoffice.view_apitoken",
-    "backoffice.add_apitoken",
-    "backoffice.change_apitoken",
-}
+_OPS_ADMIN = (
+    _SENIOR_MODERATOR
+    | _REPORTS
+    | {
+        "jobs.add_jobposting",
+        "jobs.change_jobposting",
+        "jobs.change_employer",
+        "jobs.change_seeker",
+        "jobs.add_minimumwage",
+        "jobs.change_minimumwage",
+        # Policy wording and screening rules are operations' to maintain.
+        "moderation.add_reasontemplate",
+        "moderation.change_reasontemplate",
+        "moderation.add_rule",
+        "moderation.change_rule",
+        # Scheduled automation: ops admins pause, reschedule and inspect the periodic jobs.
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.view_intervalschedule",
+        "django_celery_results.view_taskresult",
+        # The event pipeline: dead letters are fixed and re-queued by ops; API tokens are issued by ops.
+        "backoffice.view_deadletter",
+        "backoffice.change_deadletter",
+        "backoffice.requeue_deadletter",
+        "backoffice.view_inboxevent",
+        "backoffice.view_parkedevent",
+        "backoffice.view_outboxevent",
+        "backoffice.view_apitoken",
+        "backoffice.add_apitoken",
+        "backoffice.change_apitoken",
+    }
+)
 
 # Analysts read everything they report on and change nothing.
 _ANALYST = (

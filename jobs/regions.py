@@ -50,6 +50,7 @@ def region_name(code: str) -> str:
         return f"{district} ({code})" if district else code
     return " ".join(parts)
 
+
 # 시도 (first two digits) -> name: the region dimension of the report pages. Both codes of the provinces that
 # became special self-governing provinces (강원 42 -> 51 in 2023, 전북 45 -> 52 in 2024) are listed, since
 # older rows keep the old code.

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from jobs.models import Category, CloseReason, EmploymentType
 from jobs.regions import province_name
@@ -183,7 +183,7 @@ class Page:
         headline = Table(
             "headline",
             _("Headline numbers"),
-            [_("Measure"), _("This period"), _("Previous period"), _("Change")],
+            [_("Measure"), _("This period"), _("Previous period"), pgettext("comparison", "Change")],
             [[kpi.label, kpi.value, kpi.previous, kpi.change] for kpi in self.kpis],
         )
         return [headline, *(section.table for section in self.sections)]
@@ -409,7 +409,7 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
     decisions_table = Table(
         "decisions",
         _("Decisions by action and reason"),
-        [_("Action"), _("Reason"), _("Decisions"), _("Share"), _("Previous period"), _("Change")],
+        [_("Action"), _("Reason"), _("Decisions"), _("Share"), _("Previous period"), pgettext("comparison", "Change")],
         numeric_from=2,
     )
     # Ties in a fixed order (by key): the rows' order must not depend on the order the database returned them.
@@ -440,7 +440,7 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
     safety_table = Table(
         "auto-hide-appeals",
         _("Automatic hides and appeals"),
-        [_("Measure"), _("This period"), _("Previous period"), _("Change")],
+        [_("Measure"), _("This period"), _("Previous period"), pgettext("comparison", "Change")],
     )
     for label, value, prev, is_rate in (
         (_("Hidden automatically"), hidden, hidden_prev, False),
@@ -463,7 +463,12 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
             "backlog",
             _("Backlog over time"),
             _("Open and escalated cases at the end of each day, by band."),
-            line_chart(x_labels=labels, series=series, title=_("Backlog at the end of each day"), unit=_("cases")),
+            line_chart(
+                x_labels=labels,
+                series=series,
+                title=_("Backlog at the end of each day"),
+                unit=pgettext("chart unit", "cases"),
+            ),
             backlog_table,
         ),
         Section(
@@ -474,7 +479,7 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
                 labels=[band_label(b) for b in BANDS_URGENT_FIRST],
                 series=[Series(_("Median"), p50s), Series(_("90th percentile"), p90s)],
                 title=_("Time to decision by band (hours)"),
-                unit=_("h"),
+                unit=pgettext("chart unit", "h"),
                 y_format=lambda v: fmt_decimal(v, 1),
             ),
             ttd_table,
@@ -494,7 +499,7 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
                     ),
                 ],
                 title=_("SLA breaches per day"),
-                unit=_("cases"),
+                unit=pgettext("chart unit", "cases"),
             ),
             sla_table,
         ),
@@ -509,7 +514,7 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
                     Series(_("Previous period"), [by_action_prev.get(a, Agg()).value for a in actions], True),
                 ],
                 title=_("Decisions by action"),
-                unit=_("decisions"),
+                unit=pgettext("chart unit", "decisions"),
             ),
             decisions_table,
         ),
@@ -525,7 +530,7 @@ def moderation_page(period: Period, filters: Filters, source: Source = selectors
                     Series(_("Appeals filed"), _daily_values(now.daily("appeals_filed"), days)),
                 ],
                 title=_("Automatic hides, restores and appeals per day"),
-                unit=_("postings"),
+                unit=pgettext("chart unit", "postings"),
             ),
             safety_table,
         ),
@@ -659,7 +664,7 @@ def moderators_page(period: Period, filters: Filters, source: Source = selectors
                     Series(_("Previous period"), [decisions_prev.get(m, Agg()).value for m in top], True),
                 ],
                 title=_("Decisions per moderator"),
-                unit=_("decisions"),
+                unit=pgettext("chart unit", "decisions"),
             ),
             table,
         ),
@@ -678,7 +683,7 @@ def moderators_page(period: Period, filters: Filters, source: Source = selectors
                     ),
                 ],
                 title=_("Decisions per day"),
-                unit=_("decisions"),
+                unit=pgettext("chart unit", "decisions"),
             ),
             Table(
                 "daily",
@@ -738,7 +743,7 @@ def rules_page(period: Period, filters: Filters, source: Source = selectors.from
             _("Mode now"),
             _("Hits"),
             _("Previous period"),
-            _("Change"),
+            pgettext("comparison", "Change"),
             _("Reviewed"),
             _("Upheld"),
             _("Precision"),
@@ -835,7 +840,7 @@ def rules_page(period: Period, filters: Filters, source: Source = selectors.from
                     Series(_("Previous period"), [hits_prev.get(r, Agg()).value for r in top], True),
                 ],
                 title=_("Hits per rule"),
-                unit=_("hits"),
+                unit=pgettext("chart unit", "hits"),
             ),
             table,
         ),
@@ -852,7 +857,7 @@ def rules_page(period: Period, filters: Filters, source: Source = selectors.from
                     ),
                 ],
                 title=_("Rule hits per day"),
-                unit=_("hits"),
+                unit=pgettext("chart unit", "hits"),
             ),
             silent_table,
         ),
@@ -1039,7 +1044,7 @@ def funnel_page(period: Period, filters: Filters, source: Source = selectors.fro
     outcome_table = Table(
         "outcomes",
         _("What happened to postings and applications"),
-        [_("Measure"), _("This period"), _("Previous period"), _("Change")],
+        [_("Measure"), _("This period"), _("Previous period"), pgettext("comparison", "Change")],
     )
     rows: list[tuple[str, float | None, float | None, str]] = [
         (_("Applications"), applications, applications_prev, "count"),
@@ -1131,7 +1136,7 @@ def funnel_page(period: Period, filters: Filters, source: Source = selectors.fro
                     ),
                 ],
                 title=_("Postings per day"),
-                unit=_("postings"),
+                unit=pgettext("chart unit", "postings"),
             ),
             daily_table,
         ),
@@ -1150,7 +1155,7 @@ def funnel_page(period: Period, filters: Filters, source: Source = selectors.fro
                     ),
                 ],
                 title=_("Applications per day"),
-                unit=_("applications"),
+                unit=pgettext("chart unit", "applications"),
             ),
             outcome_table,
         ),
