@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Python puts this script's directory first on the path, where bench/graphql.py would shadow the graphql package
+# and this file the reports app: the project root instead.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 PAGE_BUDGET_MS = 300.0
