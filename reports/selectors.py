@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Max, Min
 from django.utils import timezone
@@ -72,17 +73,37 @@ class MetricData:
     end: dt.date
     values: dict[Row, Agg] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._index: dict[str, list[tuple[Row, Agg]]] | None = None
+        self._memo: dict[tuple[str, str], Any] = {}
+
     def _select(self, metric: str, key: Callable[[str], bool] | None, dim: str | None) -> Iterable[tuple[Row, Agg]]:
-        for row, agg in self.values.items():
-            if row[0] == metric and (key is None or key(row[2])) and (dim is None or row[3] == dim):
+        # Pages ask for the same metric dozens of times: index the rows by metric once (built on first use, after
+        # the loader has filled ``values``).
+        if self._index is None:
+            self._index = defaultdict(list)
+            for row, agg in self.values.items():
+                self._index[row[0]].append((row, agg))
+        for row, agg in self._index.get(metric, ()):
+            if (key is None or key(row[2])) and (dim is None or row[3] == dim):
                 yield row, agg
+
+    def _memoized(self, kind: str, metric: str, compute: Callable[[], Any]) -> Any:
+        """Per-day and per-dimension sums are read inside loops over days and groups: compute each once."""
+        if (kind, metric) not in self._memo:
+            self._memo[(kind, metric)] = compute()
+        return self._memo[(kind, metric)]
 
     def daily(self, metric: str, *, key: Callable[[str], bool] | None = None) -> dict[dt.date, Agg]:
         """Per day, summed over keys (optionally only those ``key`` accepts); days without data are absent."""
-        out: dict[dt.date, Agg] = defaultdict(Agg)
-        for (_, day, _, _), agg in self._select(metric, key, None):
-            out[day].merge(agg)
-        return dict(out)
+
+        def compute() -> dict[dt.date, Agg]:
+            out: dict[dt.date, Agg] = defaultdict(Agg)
+            for (_, day, _, _), agg in self._select(metric, key, None):
+                out[day].merge(agg)
+            return dict(out)
+
+        return compute() if key is not None else self._memoized("daily", metric, compute)
 
     def total(self, metric: str, *, key: Callable[[str], bool] | None = None) -> Agg:
         """The period's value: the sum over days, or for a level (gauge) its value on the last day."""
@@ -115,10 +136,14 @@ class MetricData:
 
     def by_dimension(self, metric: str) -> dict[str, Agg]:
         """Per value of the dimension the data was loaded ``by`` (over the period and every key)."""
-        out: dict[str, Agg] = defaultdict(Agg)
-        for (_, _, _, dim), agg in self._select(metric, None, None):
-            out[dim].merge(agg)
-        return dict(out)
+
+        def compute() -> dict[str, Agg]:
+            out: dict[str, Agg] = defaultdict(Agg)
+            for (_, _, _, dim), agg in self._select(metric, None, None):
+                out[dim].merge(agg)
+            return dict(out)
+
+        return self._memoized("by_dimension", metric, compute)
 
 
 def _check(metrics: Sequence[str], by: str | None) -> None:
