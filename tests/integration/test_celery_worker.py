@@ -234,6 +234,7 @@ def test_every_scheduled_job_runs_on_the_worker_and_does_its_work(worker: Worker
         "backoffice.relay_outbox": run("backoffice.relay_outbox"),
         "backoffice.expire_parked_events": run("backoffice.expire_parked_events"),
         "moderation.send_daily_digest": run("moderation.send_daily_digest"),
+        "reports.rollup": run("reports.rollup"),
     }
     assert set(results) == {job.task for job in DEFAULT_SCHEDULE}, "every scheduled job is exercised here"
     assert all(isinstance(r, dict) and "skipped" not in r for r in results.values()), results
@@ -251,4 +252,9 @@ def test_every_scheduled_job_runs_on_the_worker_and_does_its_work(worker: Worker
     assert OutboxEvent.objects.exists() and not OutboxEvent.objects.filter(published_at__isnull=True).exists()
     assert DeadLetter.objects.filter(reason__contains="posting:never").exists()
     assert Notification.objects.filter(kind=NotificationKind.DIGEST, recipient__username="ops-digest").exists()
+    # The rollup's first run backfilled today's numbers: the posting expired above is counted today.
+    from reports.models import DailyRollup, RollupWatermark
+
+    assert RollupWatermark.objects.exists() and results["reports.rollup"]["days"] >= 1
+    assert DailyRollup.objects.filter(metric="postings_expired", region="", category="", employment_type="").exists()
     assert PeriodicTask.objects.count() == len(DEFAULT_SCHEDULE)
