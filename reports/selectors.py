@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import add
 from typing import Any
 
-from django.db.models import Count, Max, Min
+from django.db.models import BigIntegerField, Count, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from moderation.models import Case, CaseStatus
-from reports.metrics import DIMENSIONS, METRICS, Kind, compute, day_bounds, local_day, percentile
+from reports.metrics import DIMENSIONS, DURATION_BUCKETS, METRICS, Kind, compute, day_bounds, local_day, percentile
 from reports.models import DailyRollup, RollupDay
 
 
@@ -48,10 +51,8 @@ class Agg:
         self.value += value
         self.count += count
         if histogram:
-            if self.histogram is None:
-                self.histogram = [0] * len(histogram)
-            for index, bucket in enumerate(histogram):
-                self.histogram[index] += bucket
+            # A quarter's page sums thousands of histograms: zip/map over the buckets, not an index loop.
+            self.histogram = list(histogram) if self.histogram is None else list(map(add, self.histogram, histogram))
 
     def merge(self, other: Agg) -> None:
         self.add(other.value, other.count, other.histogram)
@@ -64,6 +65,8 @@ class Agg:
         return self.value / self.count if self.count else None
 
 
+BUCKET_COUNT = len(DURATION_BUCKETS) + 1  # the last bucket is open-ended
+
 Row = tuple[str, dt.date, str, str]  # metric, day, key, dimension value ('' unless grouped by a dimension)
 
 
@@ -72,10 +75,17 @@ class MetricData:
     start: dt.date
     end: dt.date
     values: dict[Row, Agg] = field(default_factory=dict)
+    # Metrics loaded as one sum over the period (their rows carry ``end`` as the day): totals, keys and dimensions
+    # are right, per-day series are not available.
+    summed: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self._index: dict[str, list[tuple[Row, Agg]]] | None = None
         self._memo: dict[tuple[str, str], Any] = {}
+
+    def _per_day(self, metric: str) -> None:
+        if metric in self.summed:
+            raise ValueError(f"{metric} was loaded summed over the period: pass it in ``daily`` to get its days")
 
     def _select(self, metric: str, key: Callable[[str], bool] | None, dim: str | None) -> Iterable[tuple[Row, Agg]]:
         # Pages ask for the same metric dozens of times: index the rows by metric once (built on first use, after
@@ -96,6 +106,7 @@ class MetricData:
 
     def daily(self, metric: str, *, key: Callable[[str], bool] | None = None) -> dict[dt.date, Agg]:
         """Per day, summed over keys (optionally only those ``key`` accepts); days without data are absent."""
+        self._per_day(metric)
 
         def compute() -> dict[dt.date, Agg]:
             out: dict[dt.date, Agg] = defaultdict(Agg)
@@ -129,18 +140,22 @@ class MetricData:
         return dict(out)
 
     def daily_by_key(self, metric: str, *, part: int | None = None) -> dict[str, dict[dt.date, Agg]]:
+        self._per_day(metric)
         out: dict[str, dict[dt.date, Agg]] = defaultdict(lambda: defaultdict(Agg))
         for (_, day, key, _), agg in self._select(metric, None, None):
             out[key.split("|")[part] if part is not None else key][day].merge(agg)
         return {k: dict(v) for k, v in out.items()}
 
     def by_dimension(self, metric: str) -> dict[str, Agg]:
-        """Per value of the dimension the data was loaded ``by`` (over the period and every key)."""
+        """Per value of the dimension the data was loaded ``by`` (over the period and every key; a level on the
+        period's last day, as ``total``)."""
 
         def compute() -> dict[str, Agg]:
+            gauge = METRICS[metric].kind == Kind.GAUGE
             out: dict[str, Agg] = defaultdict(Agg)
-            for (_, _, _, dim), agg in self._select(metric, None, None):
-                out[dim].merge(agg)
+            for (_, day, _, dim), agg in self._select(metric, None, None):
+                if not gauge or day == self.end:
+                    out[dim].merge(agg)
             return dict(out)
 
         return self._memoized("by_dimension", metric, compute)
@@ -154,13 +169,14 @@ def _check(metrics: Sequence[str], by: str | None) -> None:
         raise ValueError(f"Unknown dimension {by!r}: one of {', '.join(DIMENSIONS)}")
 
 
-def from_rollups(
-    metrics: Sequence[str], start: dt.date, end: dt.date, filters: Filters = Filters(), by: str | None = None
-) -> MetricData:
-    """Metric values from the daily rollups: the grain that answers the filters with the fewest rows."""
-    _check(metrics, by)
+def _split(metrics: Sequence[str], daily: Collection[str] | None) -> tuple[set[str], frozenset[str]]:
+    per_day = set(metrics) if daily is None else {name for name in metrics if name in daily}
+    return per_day, frozenset(name for name in metrics if name not in per_day)
+
+
+def _grain(queryset: QuerySet[DailyRollup], filters: Filters, by: str | None) -> QuerySet[DailyRollup]:
+    """The rollup rows that answer ``filters`` (grouped ``by`` a dimension) with the fewest rows."""
     wanted = set(filters.items()) | ({by} if by else set())
-    queryset = DailyRollup.objects.filter(metric__in=metrics, day__gte=start, day__lte=end)
     if len(wanted) <= 1:
         # The total, or one dimension's marginal: the other dimension columns are empty.
         for name in DIMENSIONS:
@@ -171,32 +187,126 @@ def from_rollups(
                 queryset = queryset.filter(**{name: filters.as_dict()[name]})
             else:
                 queryset = queryset.exclude(**{name: ""})
-    else:
-        # Combined filters: the cube (every dimension set), summed over the dimensions left open.
-        for name in DIMENSIONS:
-            value = filters.as_dict()[name]
-            queryset = queryset.filter(**{name: value}) if value else queryset.exclude(**{name: ""})
-    data = MetricData(start, end)
-    columns = ["metric", "day", "key", "value", "count", "histogram"] + ([by] if by else [])
-    for metric, day, key, value, count, histogram, *dim in queryset.values_list(*columns).iterator(chunk_size=5000):
+        return queryset
+    # Combined filters: the cube (every dimension set), summed over the dimensions left open.
+    for name in DIMENSIONS:
+        value = filters.as_dict()[name]
+        queryset = queryset.filter(**{name: value}) if value else queryset.exclude(**{name: ""})
+    return queryset
+
+
+def _summed_durations(
+    rows: QuerySet[DailyRollup], metrics: Collection[str], group: list[str]
+) -> Iterable[tuple[Any, ...]]:
+    """Duration rows summed over the period by metric, key and the ``group`` dimension: value, count, buckets.
+
+    Bucket counts are JSON arrays of a fixed length; the database adds them up one bucket per aggregate
+    (``histogram->>i`` on PostgreSQL, ``json_extract`` on SQLite), so a quarter of a per-moderator metric comes
+    back as one row per moderator instead of thousands of JSON documents for Python to decode.
+    """
+    keys = ["metric", "key", *group]
+    integer = BigIntegerField()
+    buckets = {
+        f"bucket_{index}": Coalesce(
+            Sum(Cast(KeyTextTransform(str(index), "histogram"), integer)), Value(0), output_field=integer
+        )
+        for index in range(BUCKET_COUNT)
+    }
+    grouped = (
+        rows.filter(metric__in=metrics)
+        .values_list(*keys)
+        .annotate(total=Sum("value"), observations=Sum("count"), **buckets)
+        .order_by()
+    )
+    for row in grouped:
+        head, histogram = row[: len(keys) + 2], list(row[len(keys) + 2 :])
+        yield (*head, histogram if any(histogram) else None)
+
+
+def from_rollups(
+    metrics: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    filters: Filters = Filters(),
+    by: str | None = None,
+    *,
+    daily: Collection[str] | None = None,
+) -> MetricData:
+    """Metric values from the daily rollups.
+
+    ``daily`` names the metrics the caller needs day by day (``None``: all of them); the others come summed over
+    the period. Pages read tens of thousands of rollup rows for a quarter, and Python time grows with the rows it
+    receives, so sums happen in the database wherever they can: over the period for metrics not needed per day,
+    over the dimensions a filter leaves open in the cube, bucket by bucket for durations.
+    """
+    _check(metrics, by)
+    per_day, summed = _split(metrics, daily)
+    data = MetricData(start, end, summed=summed)
+    rows = _grain(DailyRollup.objects.filter(day__gte=start, day__lte=end), filters, by)
+    group = [by] if by else []
+    durations = {name for name in metrics if METRICS[name].kind == Kind.DURATION}
+
+    def put(metric: str, day: dt.date, key: str, dim: list[str], value: float, count: int, histogram: Any) -> None:
         data.values.setdefault((metric, day, key, dim[0] if dim else ""), Agg()).add(value, count, histogram)
+
+    if daily_durations := per_day & durations:
+        # Per day there is next to nothing to add up in SQL (one row per group unless the cube is summed), and
+        # decoding a row's JSON in Python is cheaper than PostgreSQL's per-bucket aggregates: rows as they are.
+        columns = ["metric", "day", "key", *group, "value", "count", "histogram"]
+        for metric, day, key, *dim, value, count, histogram in rows.filter(metric__in=daily_durations).values_list(
+            *columns
+        ):
+            put(metric, day, key, dim, value, count, histogram)
+    if summed_durations := summed & durations:
+        for metric, key, *dim, value, count, histogram in _summed_durations(rows, summed_durations, group):
+            put(metric, end, key, dim, value, count, histogram)
+    if plain_daily := per_day - durations:
+        grouped = (
+            rows.filter(metric__in=plain_daily)
+            .values_list("metric", "day", "key", *group)
+            .annotate(total=Sum("value"), observations=Sum("count"))
+            .order_by()
+        )
+        for metric, day, key, *dim, value, count in grouped:
+            put(metric, day, key, dim, value, count, None)
+    if plain_summed := summed - durations:
+        # A level (gauge) over a period is its value on the last day: only that day's rows.
+        gauges = {name for name in plain_summed if METRICS[name].kind == Kind.GAUGE}
+        grouped = (
+            rows.filter(Q(metric__in=plain_summed - gauges) | Q(metric__in=gauges, day=end))
+            .values_list("metric", "key", *group)
+            .annotate(total=Sum("value"), observations=Sum("count"))
+            .order_by()
+        )
+        for metric, key, *dim, value, count in grouped:
+            put(metric, end, key, dim, value, count, None)
     return data
 
 
 def from_source(
-    metrics: Sequence[str], start: dt.date, end: dt.date, filters: Filters = Filters(), by: str | None = None
+    metrics: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    filters: Filters = Filters(),
+    by: str | None = None,
+    *,
+    daily: Collection[str] | None = None,
 ) -> MetricData:
     """The same values computed from the source tables (slow at scale: the benchmark's comparison)."""
     _check(metrics, by)
+    per_day, summed = _split(metrics, daily)
     wanted = filters.items()
-    data = MetricData(start, end)
+    data = MetricData(start, end, summed=summed)
     range_start, _ = day_bounds(start)
     _, range_end = day_bounds(end)
     for metric, fact in compute(metrics, range_start, range_end):
         if any(getattr(fact, name) != value for name, value in wanted.items()):
             continue
+        if metric in summed and METRICS[metric].kind == Kind.GAUGE and fact.day != end:
+            continue  # a level over a period: its last day (as from_rollups)
         dim = getattr(fact, by) if by else ""
-        data.values.setdefault((metric, fact.day, fact.key, dim), Agg()).add(fact.value, fact.count, fact.histogram)
+        day = fact.day if metric in per_day else end
+        data.values.setdefault((metric, day, fact.key, dim), Agg()).add(fact.value, fact.count, fact.histogram)
     return data
 
 

@@ -458,6 +458,44 @@ def test_from_rollups_equals_from_source(filters: Filters, by: str | None, rolle
     assert raw.values, "the shape selects something"
 
 
+def _same(left: dict, right: dict) -> bool:  # type: ignore[type-arg]
+    """Equal keys and Aggs; seconds summed by the database may differ from Python's sum in the last bit."""
+    return left.keys() == right.keys() and all(
+        left[k].count == right[k].count
+        and left[k].histogram == right[k].histogram
+        and left[k].value == pytest.approx(right[k].value, rel=1e-12)
+        for k in left
+    )
+
+
+@pytest.mark.parametrize(("filters", "by"), SHAPES)
+def test_summed_over_the_period_equals_the_sum_of_days(filters: Filters, by: str | None, rolled_up: Dataset) -> None:
+    """Metrics a page does not need day by day are summed in the database (durations bucket by bucket, levels
+    taken on the last day); every total, key and dimension must stay what the per-day rows add up to."""
+    per_day = from_rollups(ALL, D1, D4, filters, by)
+    summed = from_rollups(ALL, D1, D4, filters, by, daily=["applications"])
+    with frozen():
+        raw_summed = from_source(ALL, D1, D4, filters, by, daily=["applications"])
+    assert _same(summed.values, raw_summed.values)
+    for metric in ALL:
+        assert _same({0: summed.total(metric)}, {0: per_day.total(metric)}), metric
+        assert _same(summed.by_key(metric), per_day.by_key(metric)), metric
+        assert _same(summed.by_dimension(metric), per_day.by_dimension(metric)), metric
+    assert summed.daily("applications") == per_day.daily("applications")
+    # One row per metric, key and dimension value, all on the period's last day.
+    assert {day for (metric, day, _, _) in summed.values if metric != "applications"} <= {D4}
+    assert any(summed.total(m).histogram for m in ALL if METRICS[m].kind == Kind.DURATION) or not raw_summed.values
+
+
+def test_a_summed_metric_has_no_days(rolled_up: Dataset) -> None:
+    data = from_rollups(["backlog", "time_to_decision"], D1, D4, daily=["backlog"])
+    assert data.daily("backlog")
+    with pytest.raises(ValueError, match="time_to_decision was loaded summed"):
+        data.daily("time_to_decision")
+    with pytest.raises(ValueError, match="summed over the period"):
+        data.daily_by_key("time_to_decision")
+
+
 def test_missing_days(data: Dataset) -> None:
     assert missing_days(D1, D4) == list(DAYS)
     with frozen():
