@@ -41,7 +41,10 @@ class DailyRollup(models.Model):
                 fields=["metric", "region", "category", "employment_type", "day", "key"], name="rollup_unique"
             )
         ]
-        indexes = [models.Index(fields=["day"], name="rollup_day_idx")]
+        # Every read names its metrics and a day range. With an index on the day alone PostgreSQL scans a whole
+        # month of every metric for short ranges (85 ms instead of 20 for a filtered funnel table at bench scale);
+        # (metric, day) keeps each read to its metrics' days, and serves the per-day delete of a recompute.
+        indexes = [models.Index(fields=["metric", "day"], name="rollup_metric_day_idx")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric} {self.key or '-'}"
