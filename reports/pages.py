@@ -221,13 +221,14 @@ def _load(  # type: ignore[no-untyped-def]
     *,
     daily: Collection[str] = (),
     daily_previous: Collection[str] = (),
+    keys: bool = True,
 ):
     """The period and the previous one. Only the metrics a page charts or tabulates day by day (``daily``; for the
     previous period ``daily_previous``) are read per day; the rest come summed over the period, so a quarter's
     page handles a few hundred rows instead of tens of thousands. Asking a summed metric for its days raises."""
     return (
-        source(metrics, period.start, period.end, filters, by, daily=daily),
-        source(metrics, period.previous.start, period.previous.end, filters, by, daily=daily_previous),
+        source(metrics, period.start, period.end, filters, by, daily=daily, keys=keys),
+        source(metrics, period.previous.start, period.previous.end, filters, by, daily=daily_previous, keys=keys),
     )
 
 
@@ -581,8 +582,18 @@ def moderators_page(period: Period, filters: Filters, source: Source = selectors
         MODERATOR_METRICS,
         period,
         filters,
-        daily=("moderator_decisions", "moderator_handling"),
+        daily=("moderator_handling",),  # the daily table's median over everyone; per moderator over the period
+    )
+    # Decisions per day of all moderators together: summed over moderators in the database (one row a day, not
+    # one per moderator and day).
+    everyone, everyone_before = _load(
+        source,
+        ("moderator_decisions",),
+        period,
+        filters,
+        daily=("moderator_decisions",),
         daily_previous=("moderator_decisions",),
+        keys=False,
     )
     decisions, decisions_prev = now.by_key("moderator_decisions"), before.by_key("moderator_decisions")
     handling, _handling_prev = now.by_key("moderator_handling"), before.by_key("moderator_handling")
@@ -700,10 +711,10 @@ def moderators_page(period: Period, filters: Filters, source: Source = selectors
             line_chart(
                 x_labels=[short_day(d) for d in days],
                 series=[
-                    Series(_("This period"), _daily_values(now.daily("moderator_decisions"), days)),
+                    Series(_("This period"), _daily_values(everyone.daily("moderator_decisions"), days)),
                     Series(
                         _("Previous period"),
-                        _daily_values(before.daily("moderator_decisions"), period.previous.each_day()),
+                        _daily_values(everyone_before.daily("moderator_decisions"), period.previous.each_day()),
                         True,
                     ),
                 ],
@@ -717,7 +728,7 @@ def moderators_page(period: Period, filters: Filters, source: Source = selectors
                 [
                     [
                         f"{d:%Y-%m-%d}",
-                        fmt_count(now.daily("moderator_decisions").get(d, Agg()).value),
+                        fmt_count(everyone.daily("moderator_decisions").get(d, Agg()).value),
                         fmt_duration(now.daily("moderator_handling").get(d, Agg()).percentile(0.5)),
                     ]
                     for d in days

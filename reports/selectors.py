@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from operator import add
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, Count, F, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -204,7 +204,7 @@ def _summed_durations(
     (``histogram->>i`` on PostgreSQL, ``json_extract`` on SQLite), so a quarter of a per-moderator metric comes
     back as one row per moderator instead of thousands of JSON documents for Python to decode.
     """
-    keys = ["metric", "key", *group]
+    keys = ["metric", "breakdown", *group]
     integer = BigIntegerField()
     buckets = {
         f"bucket_{index}": Coalesce(
@@ -231,18 +231,22 @@ def from_rollups(
     by: str | None = None,
     *,
     daily: Collection[str] | None = None,
+    keys: bool = True,
 ) -> MetricData:
     """Metric values from the daily rollups.
 
     ``daily`` names the metrics the caller needs day by day (``None``: all of them); the others come summed over
     the period. Pages read tens of thousands of rollup rows for a quarter, and Python time grows with the rows it
     receives, so sums happen in the database wherever they can: over the period for metrics not needed per day,
-    over the dimensions a filter leaves open in the cube, bucket by bucket for durations.
+    over the dimensions a filter leaves open in the cube, bucket by bucket for durations. ``keys=False`` sums
+    over the breakdown keys too (a per-moderator metric read as one series per day).
     """
     _check(metrics, by)
     per_day, summed = _split(metrics, daily)
     data = MetricData(start, end, summed=summed)
-    rows = _grain(DailyRollup.objects.filter(day__gte=start, day__lte=end), filters, by)
+    # The breakdown key, or one constant when the caller sums over keys (grouped away in SQL).
+    breakdown = F("key") if keys else Value("")
+    rows = _grain(DailyRollup.objects.filter(day__gte=start, day__lte=end), filters, by).annotate(breakdown=breakdown)
     group = [by] if by else []
     durations = {name for name in metrics if METRICS[name].kind == Kind.DURATION}
 
@@ -252,7 +256,7 @@ def from_rollups(
     if daily_durations := per_day & durations:
         # Per day there is next to nothing to add up in SQL (one row per group unless the cube is summed), and
         # decoding a row's JSON in Python is cheaper than PostgreSQL's per-bucket aggregates: rows as they are.
-        columns = ["metric", "day", "key", *group, "value", "count", "histogram"]
+        columns = ["metric", "day", "breakdown", *group, "value", "count", "histogram"]
         for metric, day, key, *dim, value, count, histogram in rows.filter(metric__in=daily_durations).values_list(
             *columns
         ):
@@ -263,7 +267,7 @@ def from_rollups(
     if plain_daily := per_day - durations:
         grouped = (
             rows.filter(metric__in=plain_daily)
-            .values_list("metric", "day", "key", *group)
+            .values_list("metric", "day", "breakdown", *group)
             .annotate(total=Sum("value"), observations=Sum("count"))
             .order_by()
         )
@@ -274,7 +278,7 @@ def from_rollups(
         gauges = {name for name in plain_summed if METRICS[name].kind == Kind.GAUGE}
         grouped = (
             rows.filter(Q(metric__in=plain_summed - gauges) | Q(metric__in=gauges, day=end))
-            .values_list("metric", "key", *group)
+            .values_list("metric", "breakdown", *group)
             .annotate(total=Sum("value"), observations=Sum("count"))
             .order_by()
         )
@@ -291,6 +295,7 @@ def from_source(
     by: str | None = None,
     *,
     daily: Collection[str] | None = None,
+    keys: bool = True,
 ) -> MetricData:
     """The same values computed from the source tables (slow at scale: the benchmark's comparison)."""
     _check(metrics, by)
@@ -306,7 +311,8 @@ def from_source(
             continue  # a level over a period: its last day (as from_rollups)
         dim = getattr(fact, by) if by else ""
         day = fact.day if metric in per_day else end
-        data.values.setdefault((metric, day, fact.key, dim), Agg()).add(fact.value, fact.count, fact.histogram)
+        key = fact.key if keys else ""
+        data.values.setdefault((metric, day, key, dim), Agg()).add(fact.value, fact.count, fact.histogram)
     return data
 
 

@@ -487,6 +487,21 @@ def test_summed_over_the_period_equals_the_sum_of_days(filters: Filters, by: str
     assert any(summed.total(m).histogram for m in ALL if METRICS[m].kind == Kind.DURATION) or not raw_summed.values
 
 
+@pytest.mark.parametrize(("filters", "by"), [(Filters(), None), (Filters(region="11"), None), (Filters(), "region")])
+def test_summed_over_keys_equals_the_sum_of_keys(filters: Filters, by: str | None, rolled_up: Dataset) -> None:
+    """``keys=False`` (a per-moderator metric read as one series a day) sums the keys away in the database."""
+    with frozen():
+        raw = from_source(ALL, D1, D4, filters, by, keys=False)
+    keyed = from_rollups(ALL, D1, D4, filters, by)
+    flat = from_rollups(ALL, D1, D4, filters, by, keys=False)
+    assert _same(flat.values, raw.values)
+    for metric in ALL:
+        assert set(flat.by_key(metric)) <= {""}, metric
+        assert _same(flat.daily(metric), keyed.daily(metric)), metric
+        assert _same(flat.by_dimension(metric), keyed.by_dimension(metric)), metric
+    assert any(len(keyed.by_key(metric)) > 1 for metric in ALL), "some metric has several keys"
+
+
 def test_a_summed_metric_has_no_days(rolled_up: Dataset) -> None:
     data = from_rollups(["backlog", "time_to_decision"], D1, D4, daily=["backlog"])
     assert data.daily("backlog")
