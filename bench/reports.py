@@ -150,7 +150,7 @@ def main(argv: Sequence[str]) -> int:
             selectors.Filters(region="41", category="food_service"),
             {"region": "41", "category": "food_service"},
         ),
-        # Grouping by region or category under a type filter sums the most cube rows (the funnel's tables).
+        # The funnel's per-region and per-category tables under a type filter read the pair grains.
         ("employment_type=part_time", selectors.Filters(employment_type="part_time"), {"employment_type": "part_time"}),
     ]
     presets = [pages.Preset.WEEK, pages.Preset.MONTH, pages.Preset.QUARTER]

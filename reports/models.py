@@ -1,19 +1,31 @@
 """Daily rollups: the few thousand rows report pages read instead of the millions of source rows.
 
 One row per (day, metric, breakdown key, dimension grain). The grain is implied by which dimension columns
-are set: all three empty is the day's total; exactly one set is that dimension's marginal (so a page filtered
-by one dimension reads one row per day and key); all three set is the full cube, which serves combined filters
-by summing the dimension left open. Unknown values (an employer's case has no category) are stored as ``~`` so
-the cube still adds up to the total.
+are set: all three empty is the day's total; one set is that dimension's marginal, two set a pair (region ×
+category, region × type, category × type), all three the full cube. A read finds its rows at the grain whose
+set dimensions are the ones it filters or groups by, so a page filtered by type and grouped by region reads one
+row per day, region and key instead of summing the cube over categories. Unknown values (an employer's case
+has no category) are stored as ``~`` so every grain adds up to the total.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 UNKNOWN = "~"
+
+# A grain as a number: one bit per dimension set (0 the total, 7 the cube).
+GRAIN_BITS = {"region": 1, "category": 2, "employment_type": 4}
+
+
+def grain_of(dimensions: Iterable[str]) -> int:
+    """The ``grain`` of rows whose set dimensions are ``dimensions``."""
+    return sum(GRAIN_BITS[name] for name in set(dimensions))
 
 
 class DailyRollup(models.Model):
@@ -29,6 +41,16 @@ class DailyRollup(models.Model):
     # Durations: counts per bucket of ``reports.metrics.DURATION_BUCKETS`` (percentiles need the distribution,
     # and bucket counts add up across days and dimensions where medians do not).
     histogram = models.JSONField(_("histogram"), null=True, blank=True)
+    # Which dimensions are set (``GRAIN_BITS``), computed by the database so it can never disagree with them. Reads
+    # name their grain, and the unique index leads with (metric, grain): a page grouped by region under a type
+    # filter reads its own rows, not every region row of the metric (PostgreSQL scanned the whole metric: 57 ms).
+    grain = models.GeneratedField(
+        expression=Case(When(region="", then=Value(0)), default=Value(GRAIN_BITS["region"]))
+        + Case(When(category="", then=Value(0)), default=Value(GRAIN_BITS["category"]))
+        + Case(When(employment_type="", then=Value(0)), default=Value(GRAIN_BITS["employment_type"])),
+        output_field=models.PositiveSmallIntegerField(_("grain")),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("daily rollup")
@@ -38,7 +60,8 @@ class DailyRollup(models.Model):
         permissions = [("view_reports", "Can view report pages")]
         constraints = [
             models.UniqueConstraint(
-                fields=["metric", "region", "category", "employment_type", "day", "key"], name="rollup_unique"
+                fields=["metric", "grain", "region", "category", "employment_type", "day", "key"],
+                name="rollup_unique",
             )
         ]
         # Every read names its metrics and a day range. With an index on the day alone PostgreSQL scans a whole

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from moderation.models import Case, CaseStatus
 from reports.metrics import DIMENSIONS, DURATION_BUCKETS, METRICS, Kind, compute, day_bounds, local_day, percentile
-from reports.models import DailyRollup, RollupDay
+from reports.models import DailyRollup, RollupDay, grain_of
 
 
 @dataclass(frozen=True)
@@ -175,24 +175,10 @@ def _split(metrics: Sequence[str], daily: Collection[str] | None) -> tuple[set[s
 
 
 def _grain(queryset: QuerySet[DailyRollup], filters: Filters, by: str | None) -> QuerySet[DailyRollup]:
-    """The rollup rows that answer ``filters`` (grouped ``by`` a dimension) with the fewest rows."""
-    wanted = set(filters.items()) | ({by} if by else set())
-    if len(wanted) <= 1:
-        # The total, or one dimension's marginal: the other dimension columns are empty.
-        for name in DIMENSIONS:
-            if name not in wanted:
-                queryset = queryset.filter(**{name: ""})
-            elif filters.as_dict()[name]:
-                # Filtered (also when grouped by the same dimension: the group is the filtered value).
-                queryset = queryset.filter(**{name: filters.as_dict()[name]})
-            else:
-                queryset = queryset.exclude(**{name: ""})
-        return queryset
-    # Combined filters: the cube (every dimension set), summed over the dimensions left open.
-    for name in DIMENSIONS:
-        value = filters.as_dict()[name]
-        queryset = queryset.filter(**{name: value}) if value else queryset.exclude(**{name: ""})
-    return queryset
+    """The rollup rows that answer ``filters`` (grouped ``by`` a dimension): the grain whose set dimensions are
+    exactly the filtered ones plus ``by`` (the total, a marginal, a pair or the cube), so nothing is summed over a
+    dimension left open. Filtering and grouping by the same dimension is that dimension's filtered value."""
+    return queryset.filter(grain=grain_of([*filters.items(), *([by] if by else [])]), **filters.items())
 
 
 def _summed_durations(
@@ -237,9 +223,9 @@ def from_rollups(
 
     ``daily`` names the metrics the caller needs day by day (``None``: all of them); the others come summed over
     the period. Pages read tens of thousands of rollup rows for a quarter, and Python time grows with the rows it
-    receives, so sums happen in the database wherever they can: over the period for metrics not needed per day,
-    over the dimensions a filter leaves open in the cube, bucket by bucket for durations. ``keys=False`` sums
-    over the breakdown keys too (a per-moderator metric read as one series per day).
+    receives, so the rows come from the grain that matches the filters (``_grain``) and sums happen in the database
+    wherever they can: over the period for metrics not needed per day, bucket by bucket for durations.
+    ``keys=False`` sums over the breakdown keys too (a per-moderator metric read as one series per day).
     """
     _check(metrics, by)
     per_day, summed = _split(metrics, daily)
@@ -254,7 +240,7 @@ def from_rollups(
         data.values.setdefault((metric, day, key, dim[0] if dim else ""), Agg()).add(value, count, histogram)
 
     if daily_durations := per_day & durations:
-        # Per day there is next to nothing to add up in SQL (one row per group unless the cube is summed), and
+        # Per day there is next to nothing to add up in SQL (one row per day, key and group), and
         # decoding a row's JSON in Python is cheaper than PostgreSQL's per-bucket aggregates: rows as they are.
         columns = ["metric", "day", "breakdown", *group, "value", "count", "histogram"]
         for metric, day, key, *dim, value, count, histogram in rows.filter(metric__in=daily_durations).values_list(

@@ -56,15 +56,19 @@ def _add(target: _Agg, fact: Fact) -> None:
 
 
 def rows_for_day(day: dt.date, facts: Iterable[tuple[str, Fact]]) -> list[DailyRollup]:
-    """The day's facts as rollup rows at every grain: the cube, each dimension's marginal and the total."""
+    """The day's facts as rollup rows at every grain: the cube, each pair of dimensions, each dimension's marginal
+    and the total (see ``reports.models``: every read of a page then finds its rows at one grain)."""
     grains: dict[tuple[str, str, str, str, str], _Agg] = {}
     for metric, fact in facts:
-        cube = (fact.region, fact.category, fact.employment_type)
+        region_, category_, type_ = fact.region, fact.category, fact.employment_type
         for region, category, employment_type in (
-            cube,
-            (fact.region, "", ""),
-            ("", fact.category, ""),
-            ("", "", fact.employment_type),
+            (region_, category_, type_),
+            (region_, category_, ""),
+            (region_, "", type_),
+            ("", category_, type_),
+            (region_, "", ""),
+            ("", category_, ""),
+            ("", "", type_),
             ("", "", ""),
         ):
             agg = grains.setdefault((metric, fact.key, region, category, employment_type), [0.0, 0, None])

@@ -164,7 +164,7 @@ class TestMetrics:
 
         assert values(region="11") == [(str(D1), "", 1.0), (str(D2), "", 1.0)]
         assert values(employmentType="part_time") == [(str(D1), "", 1.0), (str(D2), "", 2.0)]
-        # Two dimensions at once: read from the cube, summed over the one left open.
+        # Two dimensions at once: read from the category × type pair grain.
         assert values(employmentType="part_time", dimension="CATEGORY") == [
             (str(D1), "food_service", 1.0), (str(D2), "delivery", 1.0), (str(D2), "food_service", 1.0),
         ]  # fmt: skip

@@ -414,7 +414,7 @@ def test_by_a_dimension_with_filters(via: str, rolled_up: Dataset) -> None:
     # Grouped by the filtered dimension itself: only the filtered value.
     data = load(via, ["cases_opened"], Filters(region="11"), by="region")
     assert {d: a.value for d, a in data.by_dimension("cases_opened").items()} == {"11": 4}
-    # Grouped by another dimension than the filter's (the cube): food service by type.
+    # Grouped by another dimension than the filter's (the category × type pair grain): food service by type.
     data = load(via, ["cases_opened"], Filters(category="food_service"), by="employment_type")
     # C1, C6 part-time (P1); C2 full-time (P7); C5 freelance (P4).
     assert {d: a.value for d, a in data.by_dimension("cases_opened").items()} == {

@@ -4,12 +4,14 @@ incremental job (backfill, watermark, late events) and its periodic task."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import uuid
 from collections import defaultdict
 from io import StringIO
 from unittest import mock
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
@@ -19,7 +21,7 @@ from jobs.models import JobPosting
 from moderation.models import Appeal, Case, CaseEvent, CaseStatus, Decision, DecisionAction, TargetKind, target_key
 from reports import tasks
 from reports.metrics import DIMENSIONS, METRICS, bucket_of, empty_histogram, local_day
-from reports.models import DailyRollup, RollupDay, RollupWatermark
+from reports.models import DailyRollup, RollupDay, RollupWatermark, grain_of
 from reports.selectors import from_rollups, from_source, missing_days
 from reports.services import WATERMARK, days_to_recompute, rollup_days, rollup_incremental, rollup_range
 from tests.factories import ApplicationFactory, JobPostingFactory, SeekerFactory
@@ -40,15 +42,18 @@ def roll(first: dt.date = D1, last: dt.date = D4) -> int:
 # --- grains ------------------------------------------------------------------------------------------------------
 def grain(row: DailyRollup) -> str:
     set_ = [name for name in DIMENSIONS if getattr(row, name)]
+    assert row.grain == grain_of(set_), row  # the generated column agrees with the dimensions
     if not set_:
         return "total"
     if len(set_) == 1:
         return set_[0]
-    assert len(set_) == 3, f"a row has two of three dimensions set: {row!r}"
-    return "cube"
+    return "cube" if len(set_) == 3 else "+".join(set_)
 
 
-def test_rollup_range_writes_the_total_every_marginal_and_the_cube() -> None:
+PAIRS = ("region+category", "region+employment_type", "category+employment_type")
+
+
+def test_rollup_range_writes_the_total_every_marginal_every_pair_and_the_cube() -> None:
     build()
     with frozen():
         result = rollup_range(first=D1, last=D4, actor=Actor.system("test"))
@@ -73,7 +78,8 @@ def test_rollup_range_writes_the_total_every_marginal_and_the_cube() -> None:
     for (day, metric, key), by_grain in groups.items():
         assert len(by_grain["total"]) == 1, (day, metric, key)
         total = by_grain["total"][0]
-        for name in (*DIMENSIONS, "cube"):
+        assert set(by_grain) == {"total", *DIMENSIONS, *PAIRS, "cube"}, (day, metric, key)
+        for name in (*DIMENSIONS, *PAIRS, "cube"):
             parts = by_grain[name]
             assert parts, (day, metric, key, name)
             assert sum(p.value for p in parts) == total.value, (day, metric, key, name)
@@ -87,7 +93,12 @@ def test_rollup_range_writes_the_total_every_marginal_and_the_cube() -> None:
     def at_grain(metric: str, day: dt.date, key: str, name: str) -> dict[object, float]:
         out = {}
         for row in groups[(day, metric, key)][name]:
-            label = (row.region, row.category, row.employment_type) if name == "cube" else getattr(row, name, "")
+            if name == "cube":
+                label: object = (row.region, row.category, row.employment_type)
+            elif "+" in name:
+                label = tuple(getattr(row, part) for part in name.split("+"))
+            else:
+                label = getattr(row, name, "")
             out[label] = row.value
         return out
 
@@ -97,6 +108,7 @@ def test_rollup_range_writes_the_total_every_marginal_and_the_cube() -> None:
     assert at_grain("cases_opened", D2, "1", "category") == {"~": 1}
     assert at_grain("cases_opened", D2, "1", "employment_type") == {"~": 1}
     assert at_grain("cases_opened", D2, "1", "cube") == {("11", "~", "~"): 1}
+    assert at_grain("cases_opened", D2, "1", "region+employment_type") == {("11", "~"): 1}
     # D4's applications: A7 on P3 (26 delivery part-time), A8 on P8 (41 retail part-time).
     assert at_grain("applications", D4, "", "total") == {"": 2}
     assert at_grain("applications", D4, "", "region") == {"26": 1, "41": 1}
@@ -105,6 +117,11 @@ def test_rollup_range_writes_the_total_every_marginal_and_the_cube() -> None:
         ("26", "delivery", "part_time"): 1,
         ("41", "retail", "part_time"): 1,
     }
+    assert at_grain("applications", D4, "", "category+employment_type") == {
+        ("delivery", "part_time"): 1,
+        ("retail", "part_time"): 1,
+    }
+    assert at_grain("applications", D4, "", "region+category") == {("26", "delivery"): 1, ("41", "retail"): 1}
     # D2's band-2 resolution is C7, 79200 s after opening: one observation in bucket (57600, 86400].
     ttd = groups[(D2, "time_to_decision", "2")]["total"][0]
     expected = empty_histogram()
@@ -133,6 +150,35 @@ def test_rerunning_a_day_replaces_its_rows() -> None:
     assert roll(D1, D1) == d1_rows
     assert from_rollups(["applications"], D1, D1).total("applications").value == 3  # 2 + 1
     assert RollupDay.objects.get(day=D1).rows == d1_rows
+
+
+def test_migration_0005_derives_the_pair_rows_of_days_rolled_up_before_it_from_the_cube() -> None:
+    # Days rolled up before pair grains existed have only the cube: the migration must write exactly the pair rows
+    # the rollup writes today (same values, counts and histograms), and going back must remove them.
+    migration = importlib.import_module("reports.migrations.0005_rollup_pair_grains")
+    build()
+    roll()
+    fields = ("day", "metric", "key", "region", "category", "employment_type", "value", "count", "histogram")
+
+    def snapshot() -> set[tuple[object, ...]]:
+        return {(*row[:-1], tuple(row[-1] or ())) for row in DailyRollup.objects.values_list(*fields)}
+
+    def markers() -> dict[dt.date, int]:
+        return dict(RollupDay.objects.values_list("day", "rows"))
+
+    rolled, rolled_markers = snapshot(), markers()
+    pair_rows = {row for row in rolled if sum(1 for value in row[3:6] if value) == 2}
+    assert pair_rows
+
+    migration.remove_pair_rows(django_apps, None)
+    assert snapshot() == rolled - pair_rows
+    assert sum(markers().values()) == len(rolled - pair_rows)
+
+    migration.add_pair_rows(django_apps, None)
+    assert snapshot() == rolled
+    assert markers() == rolled_markers
+    migration.add_pair_rows(django_apps, None)  # a second run replaces, never doubles
+    assert DailyRollup.objects.count() == len(rolled)
 
 
 def test_rollup_days_of_nothing_writes_nothing() -> None:
