@@ -28,6 +28,7 @@ Words used in ``<desc>`` go through gettext; their msgids are the ``gettext(...)
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -741,7 +742,14 @@ def _attrs(**attrs: object) -> str:
     for key, value in attrs.items():
         if value is None:
             continue
-        text = _n(value) if isinstance(value, float) else str(escape(value))
+        # A chart has hundreds of attributes, mostly numbers: format those directly; the standard library's
+        # escape (what django.utils.html.escape calls, minus its lazy-string wrapper) for the rest.
+        if isinstance(value, float):
+            text = _n(value)
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = html.escape(str(value))
         parts.append(f'{key.rstrip("_").replace("_", "-")}="{text}"')
     return " ".join(parts)
 
