@@ -8,13 +8,14 @@ Pages read rollups (``reports.selectors.from_rollups``) and a few live, index-ba
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -158,6 +159,26 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
     # Columns holding numbers: right-aligned (and tabular figures) in the page.
     numeric_from: int = 1
+
+    def body_html(self) -> SafeString:
+        """The ``<tr>`` rows of the table body: the first cell a row header, numeric cells right-aligned.
+
+        Built here rather than in the template: a quarter's page has thousands of cells, and the template
+        language's per-cell loop and ``if`` cost ~20 µs each (tens of milliseconds of a 300 ms budget)."""
+
+        def cell(value: object) -> str:
+            return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+        numeric = ' class="num"'
+        out = []
+        for row in self.rows:
+            cells = [f'<th scope="row">{cell(row[0])}</th>'] if row else []
+            cells += [
+                f"<td{numeric if index >= self.numeric_from else ''}>{cell(value)}</td>"
+                for index, value in enumerate(row[1:], start=1)
+            ]
+            out.append(f"<tr>{''.join(cells)}</tr>")
+        return mark_safe("\n".join(out))  # every cell escaped above
 
 
 @dataclass

@@ -240,8 +240,8 @@ def from_rollups(
         data.values.setdefault((metric, day, key, dim[0] if dim else ""), Agg()).add(value, count, histogram)
 
     if daily_durations := per_day & durations:
-        # Per day there is next to nothing to add up in SQL (one row per day, key and group), and
-        # decoding a row's JSON in Python is cheaper than PostgreSQL's per-bucket aggregates: rows as they are.
+        # Per day there is next to nothing to add up in SQL (at the grain of the filters: a row per day, key, group),
+        # and decoding JSON in Python is cheaper than PostgreSQL's per-bucket aggregates: rows as they are.
         columns = ["metric", "day", "breakdown", *group, "value", "count", "histogram"]
         for metric, day, key, *dim, value, count, histogram in rows.filter(metric__in=daily_durations).values_list(
             *columns
