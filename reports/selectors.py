@@ -64,7 +64,7 @@ class Agg:
         aggs = list(aggs)
         histograms = [agg.histogram for agg in aggs if agg.histogram]
         return cls(
-            sum(agg.value for agg in aggs),
+            sum((agg.value for agg in aggs), 0.0),
             sum(agg.count for agg in aggs),
             [sum(bucket) for bucket in zip(*histograms, strict=True)] if histograms else None,
         )
