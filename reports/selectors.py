@@ -255,25 +255,21 @@ def from_rollups(
     if summed_durations := summed & durations:
         for metric, key, *dim, value, count, histogram in _summed_durations(rows, summed_durations, group):
             put(metric, end, key, dim, value, count, histogram)
+
+    def counts(selected: QuerySet[DailyRollup], *, with_day: bool = False) -> QuerySet[DailyRollup, tuple[Any, ...]]:
+        """Count rows summed per metric, day (``with_day``), key and group."""
+        columns = ["metric", *(["day"] if with_day else []), "breakdown", *group]
+        return selected.values_list(*columns).annotate(total=Sum("value"), observations=Sum("count")).order_by()
+
     if plain_daily := per_day - durations:
-        grouped = (
-            rows.filter(metric__in=plain_daily)
-            .values_list("metric", "day", "breakdown", *group)
-            .annotate(total=Sum("value"), observations=Sum("count"))
-            .order_by()
-        )
-        for metric, day, key, *dim, value, count in grouped:
+        for metric, day, key, *dim, value, count in counts(rows.filter(metric__in=plain_daily), with_day=True):
             put(metric, day, key, dim, value, count, None)
     if plain_summed := summed - durations:
         # A level (gauge) over a period is its value on the last day: only that day's rows.
         gauges = {name for name in plain_summed if METRICS[name].kind == Kind.GAUGE}
-        grouped = (
+        for metric, key, *dim, value, count in counts(
             rows.filter(Q(metric__in=plain_summed - gauges) | Q(metric__in=gauges, day=end))
-            .values_list("metric", "breakdown", *group)
-            .annotate(total=Sum("value"), observations=Sum("count"))
-            .order_by()
-        )
-        for metric, key, *dim, value, count in grouped:
+        ):
             put(metric, end, key, dim, value, count, None)
     return data
 
