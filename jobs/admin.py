@@ -17,9 +17,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from backoffice.actions import OutcomeStatus, one
 from backoffice.admin_tools import BackofficeModelAdmin
 from backoffice.audit import Actor
-from jobs import selectors, services
+from jobs import selectors
+from jobs.actions import accounts, postings
+from jobs.actions.common import POSTING_CONTENT_FIELDS
 from jobs.models import (
     AccountStatus,
     Application,
@@ -129,27 +132,36 @@ class EmployerAdmin(BackofficeModelAdmin):
         return format_html("<table>{}</table>", rows) if rows else "—"
 
     def save_model(self, request: HttpRequest, obj: Employer, form: forms.ModelForm, change: bool) -> None:
-        services.employer_upsert(
-            actor=Actor.staff(request.user),
-            external_id=obj.external_id,
-            business_name=obj.business_name,
-            region_code=obj.region_code,
-            phone=obj.phone,
-            business_number=obj.business_number,
-            verified=obj.verification_status == "verified",
+        one(
+            accounts.employers_upsert(
+                [
+                    accounts.EmployerUpsert(
+                        actor=Actor.staff(request.user),
+                        external_id=obj.external_id,
+                        business_name=obj.business_name,
+                        region_code=obj.region_code,
+                        phone=obj.phone,
+                        business_number=obj.business_number,
+                        verified=obj.verification_status == "verified",
+                    )
+                ]
+            )
         )
 
     @admin.action(description=_("Reinstate selected accounts"), permissions=["manage_account"])
     def reinstate_accounts(self, request: HttpRequest, queryset: QuerySet[Employer]) -> None:
-        count = 0
-        for employer in queryset.exclude(account_status=AccountStatus.ACTIVE):
-            services.employer_set_account_status(
-                actor=Actor.staff(request.user),
-                employer=employer,
-                status=AccountStatus.ACTIVE,
-                note="Reinstated in admin",
-            )
-            count += 1
+        outcomes = accounts.accounts_set_status(
+            [
+                accounts.AccountStatusChange(
+                    actor=Actor.staff(request.user),
+                    account=employer,
+                    status=AccountStatus.ACTIVE,
+                    note="Reinstated in admin",
+                )
+                for employer in queryset.exclude(account_status=AccountStatus.ACTIVE)
+            ]
+        )
+        count = sum(1 for outcome in outcomes if outcome.status == OutcomeStatus.APPLIED)
         self.message_user(
             request,
             ngettext("%(count)d account reinstated.", "%(count)d accounts reinstated.", count) % {"count": count},
@@ -188,23 +200,35 @@ class SeekerAdmin(BackofficeModelAdmin):
         return region_name(seeker.region_code)
 
     def save_model(self, request: HttpRequest, obj: Seeker, form: forms.ModelForm, change: bool) -> None:
-        services.seeker_upsert(
-            actor=Actor.staff(request.user),
-            external_id=obj.external_id,
-            display_name=obj.display_name,
-            region_code=obj.region_code,
-            phone=obj.phone,
-            birth_year=obj.birth_year,
+        one(
+            accounts.seekers_upsert(
+                [
+                    accounts.SeekerUpsert(
+                        actor=Actor.staff(request.user),
+                        external_id=obj.external_id,
+                        display_name=obj.display_name,
+                        region_code=obj.region_code,
+                        phone=obj.phone,
+                        birth_year=obj.birth_year,
+                    )
+                ]
+            )
         )
 
     @admin.action(description=_("Reinstate selected accounts"), permissions=["manage_account"])
     def reinstate_accounts(self, request: HttpRequest, queryset: QuerySet[Seeker]) -> None:
-        count = 0
-        for seeker in queryset.exclude(account_status=AccountStatus.ACTIVE):
-            services.seeker_set_account_status(
-                actor=Actor.staff(request.user), seeker=seeker, status=AccountStatus.ACTIVE, note="Reinstated in admin"
-            )
-            count += 1
+        outcomes = accounts.accounts_set_status(
+            [
+                accounts.AccountStatusChange(
+                    actor=Actor.staff(request.user),
+                    account=seeker,
+                    status=AccountStatus.ACTIVE,
+                    note="Reinstated in admin",
+                )
+                for seeker in queryset.exclude(account_status=AccountStatus.ACTIVE)
+            ]
+        )
+        count = sum(1 for outcome in outcomes if outcome.status == OutcomeStatus.APPLIED)
         self.message_user(
             request,
             ngettext("%(count)d account reinstated.", "%(count)d accounts reinstated.", count) % {"count": count},
@@ -238,15 +262,15 @@ class ApplicationInline(admin.TabularInline):
 class JobPostingAdminForm(forms.ModelForm):
     class Meta:
         model = JobPosting
-        fields = ("external_id", "employer", *services.POSTING_CONTENT_FIELDS)
+        fields = ("external_id", "employer", *POSTING_CONTENT_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         # The employment-type policy's objections appear on the form, before anything is saved.
-        terms = {name: cleaned.get(name, getattr(self.instance, name)) for name in services.POSTING_CONTENT_FIELDS}
+        terms = {name: cleaned.get(name, getattr(self.instance, name)) for name in POSTING_CONTENT_FIELDS}
         if terms.get("employment_type") and terms.get("wage_type") and terms.get("wage_amount"):
             try:
-                services.validate_posting_terms(terms)
+                postings.validate_posting_terms(terms)
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned
@@ -365,38 +389,39 @@ class JobPostingAdmin(BackofficeModelAdmin):
     def save_model(self, request: HttpRequest, obj: JobPosting, form: forms.ModelForm, change: bool) -> None:
         actor = Actor.staff(request.user)
         if change:
-            changes = {
-                name: form.cleaned_data[name] for name in form.changed_data if name in services.POSTING_CONTENT_FIELDS
-            }
-            saved = services.posting_update(actor=actor, posting=obj, changes=changes)
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in POSTING_CONTENT_FIELDS}
+            request_ = postings.PostingSave(
+                actor=actor, external_id=obj.external_id, values=changes, mode=postings.SaveMode.UPDATE
+            )
         else:
-            saved = services.posting_create(
+            request_ = postings.PostingSave(
                 actor=actor,
                 employer=form.cleaned_data["employer"],
                 external_id=form.cleaned_data["external_id"],
-                **{name: form.cleaned_data.get(name) for name in services.POSTING_CONTENT_FIELDS},
+                values={name: form.cleaned_data.get(name) for name in POSTING_CONTENT_FIELDS},
+                mode=postings.SaveMode.CREATE,
             )
+        saved = one(postings.postings_save([request_]))
         obj.pk = saved.pk
 
     @admin.action(description=_("Close selected postings…"), permissions=["moderate"])
     def close_postings(self, request: HttpRequest, queryset: QuerySet[JobPosting]) -> HttpResponse | None:
         form = ClosePostingsForm(request.POST if "confirm" in request.POST else None)
         if "confirm" in request.POST and form.is_valid():
-            closed = skipped = 0
-            for posting in queryset:
-                if posting.status == PostingStatus.CLOSED:
-                    skipped += 1
-                    continue
-                try:
-                    services.posting_close(
+            outcomes = postings.postings_change_status(
+                [
+                    postings.PostingStatusChange(
                         actor=Actor.staff(request.user),
                         posting=posting,
-                        reason=form.cleaned_data["reason"],
+                        status=PostingStatus.CLOSED,
+                        close_reason=form.cleaned_data["reason"],
                         note=form.cleaned_data["note"],
                     )
-                    closed += 1
-                except ValidationError:
-                    skipped += 1
+                    for posting in queryset
+                ]
+            )
+            closed = sum(1 for outcome in outcomes if outcome.status == OutcomeStatus.APPLIED)
+            skipped = len(outcomes) - closed
             self.message_user(
                 request,
                 _("%(closed)d closed, %(skipped)d skipped (already closed or not closable).")
@@ -456,8 +481,17 @@ class MinimumWageAdmin(admin.ModelAdmin):
         return _won(row.hourly_amount * 209)
 
     def save_model(self, request: HttpRequest, obj: MinimumWage, form: forms.ModelForm, change: bool) -> None:
-        saved = services.minimum_wage_set(
-            actor=Actor.staff(request.user), year=obj.year, hourly_amount=obj.hourly_amount, source=obj.source
+        saved = one(
+            postings.minimum_wages_set(
+                [
+                    postings.MinimumWageSet(
+                        actor=Actor.staff(request.user),
+                        year=obj.year,
+                        hourly_amount=obj.hourly_amount,
+                        source=obj.source,
+                    )
+                ]
+            )
         )
         obj.pk = saved.pk
 

@@ -32,8 +32,8 @@ from django.utils import timezone
 
 from backoffice.audit import Actor, audit_entry, audit_record_many, snapshot
 from backoffice.events.outbox import outbox_emit
+from jobs.actions.postings import PostingStatusChange, postings_change_status
 from jobs.models import Application, ApplicationStatus, CloseReason, JobPosting, PostingStatus, Seeker
-from jobs.services import posting_change_status
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -223,21 +223,25 @@ def _close_if_unanswered(posting_id: int, *, now: dt.datetime, cutoff: dt.dateti
         return False
     assert posting.first_application_at is not None  # the filter above
     days = (now - posting.first_application_at).days
-    posting_change_status(
-        actor=actor,
-        posting=posting,
-        status=PostingStatus.CLOSED,
-        close_reason=CloseReason.NO_RESPONSE,
-        at=now,
-        note=(
-            f"Closed automatically: none of its {posting.application_count} application(s) viewed or answered "
-            f"in the {days} days since the first one."
-        ),
-        metadata={
-            "first_application_at": posting.first_application_at,
-            "application_count": posting.application_count,
-            "unanswered_days": days,
-        },
+    postings_change_status(
+        [
+            PostingStatusChange(
+                actor=actor,
+                posting=posting,
+                status=PostingStatus.CLOSED,
+                close_reason=CloseReason.NO_RESPONSE,
+                at=now,
+                note=(
+                    f"Closed automatically: none of its {posting.application_count} application(s) viewed or answered "
+                    f"in the {days} days since the first one."
+                ),
+                metadata={
+                    "first_application_at": posting.first_application_at,
+                    "application_count": posting.application_count,
+                    "unanswered_days": days,
+                },
+            )
+        ]
     )
     return True
 

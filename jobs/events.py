@@ -1,12 +1,7 @@
-"""Handlers for the marketplace events the jobs app consumes (EVENTS.md). Thin: look up, call one service.
-
-The consumer applies batches with ``apply_batch`` (``jobs.ingest``: every jobs event of the batch with a
-constant number of statements); the per-event handlers below are the path for a batch that fails as a whole
-(each event then alone, in its own savepoint) and the reference the batch path is tested against.
-
-A handler raises ``EntityMissingError`` when the event refers to something not known yet, and the processor
-parks it until that arrives. ``occurred_at`` goes to the services, which ignore events older than the state
-they already hold.
+"""Handlers for the marketplace events the jobs app consumes (EVENTS.md). Thin: payloads become action
+items, one list-shaped action per type does the rest (``jobs.actions``), and its outcomes say what was parked
+(an entity not known yet) or rejected. A batch of any size, or of one (the processor's fallback), goes
+through the same code.
 """
 
 from __future__ import annotations
@@ -14,138 +9,117 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from backoffice.audit import Actor
-from backoffice.events.registry import BatchResult, EntityMissingError, register, register_batch
+from backoffice.events.registry import BatchResult, register
 from backoffice.events.schemas import Event
-from jobs import ingest, services
-from jobs.models import Application, Employer, JobPosting, PostingStatus, Seeker
+from jobs.actions import accounts, applications, postings
+from jobs.actions.common import POSTING_CONTENT_FIELDS
+from jobs.models import PostingStatus
 
 
 def _actor(event: Event) -> Actor:
     return Actor.marketplace(event.source)
 
 
-def _employer(external_id: str) -> Employer:
-    employer = Employer.objects.filter(external_id=external_id).first()
-    if employer is None:
-        raise EntityMissingError(f"employer:{external_id}")
-    return employer
+@register("employer.registered", stage=10)
+def employers_registered(events: Sequence[Event]) -> BatchResult:
+    items = [
+        accounts.EmployerUpsert(
+            actor=_actor(e),
+            external_id=e.payload["employer_id"],
+            business_name=e.payload["business_name"],
+            business_number=e.payload.get("business_number") or "",
+            phone=e.payload["phone"],
+            region_code=e.payload["region_code"],
+            verified=e.payload["verified"],
+            occurred_at=e.occurred_at,
+        )
+        for e in events
+    ]
+    return BatchResult.of(zip(events, accounts.employers_upsert(items), strict=True))
 
 
-def _posting(external_id: str) -> JobPosting:
-    posting = JobPosting.objects.filter(external_id=external_id).first()
-    if posting is None:
-        raise EntityMissingError(f"posting:{external_id}")
-    return posting
+@register("seeker.registered", stage=11)
+def seekers_registered(events: Sequence[Event]) -> BatchResult:
+    items = [
+        accounts.SeekerUpsert(
+            actor=_actor(e),
+            external_id=e.payload["seeker_id"],
+            display_name=e.payload["display_name"],
+            phone=e.payload["phone"],
+            birth_year=e.payload.get("birth_year"),
+            region_code=e.payload["region_code"],
+            occurred_at=e.occurred_at,
+        )
+        for e in events
+    ]
+    return BatchResult.of(zip(events, accounts.seekers_upsert(items), strict=True))
 
 
-def _seeker(external_id: str) -> Seeker:
-    seeker = Seeker.objects.filter(external_id=external_id).first()
-    if seeker is None:
-        raise EntityMissingError(f"seeker:{external_id}")
-    return seeker
+def _posting_values(p: dict) -> dict:  # type: ignore[type-arg]
+    values = {name: p.get(name) for name in POSTING_CONTENT_FIELDS if name not in ("wage_type", "wage_amount")}
+    values["wage_type"] = p["wage"]["type"]
+    values["wage_amount"] = p["wage"]["amount"]
+    return values
 
 
-@register("employer.registered")
-def employer_registered(event: Event) -> None:
-    p = event.payload
-    services.employer_upsert(
-        actor=_actor(event),
-        external_id=p["employer_id"],
-        business_name=p["business_name"],
-        business_number=p.get("business_number", ""),
-        phone=p["phone"],
-        region_code=p["region_code"],
-        verified=p["verified"],
-        occurred_at=event.occurred_at,
-    )
-
-
-@register("seeker.registered")
-def seeker_registered(event: Event) -> None:
-    p = event.payload
-    services.seeker_upsert(
-        actor=_actor(event),
-        external_id=p["seeker_id"],
-        display_name=p["display_name"],
-        phone=p["phone"],
-        birth_year=p.get("birth_year"),
-        region_code=p["region_code"],
-        occurred_at=event.occurred_at,
-    )
-
-
-def _posting_fields(p: dict) -> dict:  # type: ignore[type-arg]
-    return {
-        "title": p["title"],
-        "description": p["description"],
-        "employment_type": p["employment_type"],
-        "wage_type": p["wage"]["type"],
-        "wage_amount": p["wage"]["amount"],
-        "hours_per_week": p.get("hours_per_week"),
-        "region_code": p["region_code"],
-        "category": p["category"],
-        "starts_on": p.get("starts_on"),
-        "ends_on": p.get("ends_on"),
-    }
-
-
-@register("posting.created", "posting.updated")
-def posting_saved(event: Event) -> None:
+@register("posting.created", "posting.updated", stage=12)
+def postings_saved(events: Sequence[Event]) -> BatchResult:
     """Created and updated carry the whole posting, so either creates it when unknown: an update that
     overtakes its create is applied, and the late create is then older and changes nothing."""
-    p = dict(event.payload)
-    existing = JobPosting.objects.filter(external_id=p["posting_id"]).first()
-    fields = _posting_fields(p)
-    if existing is None:
-        services.posting_create(
-            actor=_actor(event),
-            employer=_employer(p["employer_id"]),
-            external_id=p["posting_id"],
-            occurred_at=event.occurred_at,
+    items = [
+        postings.PostingSave(
+            actor=_actor(e),
+            external_id=e.payload["posting_id"],
+            employer_external_id=e.payload["employer_id"],
+            values=_posting_values(dict(e.payload)),
+            occurred_at=e.occurred_at,
             # The contract allows what the policy dislikes (e.g. part-time without weekly hours): keep the
             # event, let screening flag it.
             enforce_policy=False,
-            **fields,
         )
-        return
-    services.posting_update(
-        actor=_actor(event), posting=existing, changes=fields, occurred_at=event.occurred_at, enforce_policy=False
-    )
+        for e in events
+    ]
+    return BatchResult.of(zip(events, postings.postings_save(items), strict=True))
 
 
-@register("posting.closed")
-def posting_closed(event: Event) -> None:
-    posting = _posting(event.payload["posting_id"])
-    if posting.status == PostingStatus.CLOSED:
-        return
-    services.posting_close(
-        actor=_actor(event), posting=posting, reason=event.payload["reason"], at=event.occurred_at, note="marketplace"
-    )
+@register("posting.closed", stage=13)
+def postings_closed(events: Sequence[Event]) -> BatchResult:
+    items = [
+        postings.PostingStatusChange(
+            actor=_actor(e),
+            external_id=e.payload["posting_id"],
+            status=PostingStatus.CLOSED,
+            close_reason=e.payload["reason"],
+            at=e.occurred_at,
+            note="marketplace",
+        )
+        for e in events
+    ]
+    return BatchResult.of(zip(events, postings.postings_change_status(items), strict=True))
 
 
-@register("application.submitted")
-def application_submitted(event: Event) -> None:
-    p = event.payload
-    services.application_submit(
-        actor=_actor(event),
-        posting=_posting(p["posting_id"]),
-        seeker=_seeker(p["seeker_id"]),
-        external_id=p["application_id"],
-        message=p.get("message", ""),
-        submitted_at=event.occurred_at,
-    )
+@register("application.submitted", stage=14)
+def applications_submitted(events: Sequence[Event]) -> BatchResult:
+    items = [
+        applications.ApplicationSubmit(
+            actor=_actor(e),
+            external_id=e.payload["application_id"],
+            posting_external_id=e.payload["posting_id"],
+            seeker_external_id=e.payload["seeker_id"],
+            message=e.payload.get("message", ""),
+            submitted_at=e.occurred_at,
+        )
+        for e in events
+    ]
+    return BatchResult.of(zip(events, applications.applications_submit(items), strict=True))
 
 
-@register("application.status_changed")
-def application_status_changed(event: Event) -> None:
-    application = Application.objects.filter(external_id=event.payload["application_id"]).first()
-    if application is None:
-        raise EntityMissingError(f"application:{event.payload['application_id']}")
-    services.application_change_status(
-        actor=_actor(event), application=application, status=event.payload["status"], at=event.occurred_at
-    )
-
-
-@register_batch(*ingest.HANDLED_TYPES, stage=10)
-def apply_batch(events: Sequence[Event]) -> BatchResult:
-    return ingest.apply_events(events)
+@register("application.status_changed", stage=15)
+def applications_status_changed(events: Sequence[Event]) -> BatchResult:
+    items = [
+        applications.ApplicationStatusChange(
+            actor=_actor(e), external_id=e.payload["application_id"], status=e.payload["status"], at=e.occurred_at
+        )
+        for e in events
+    ]
+    return BatchResult.of(zip(events, applications.applications_change_status(items), strict=True))

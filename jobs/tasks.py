@@ -7,7 +7,8 @@ the service returns."""
 from __future__ import annotations
 
 from backoffice.automation import Queue, periodic_job
-from jobs import automation, services
+from jobs import automation
+from jobs.actions.postings import postings_expire_due
 
 EXPIRE_TIME_LIMIT = 300
 
@@ -15,7 +16,7 @@ EXPIRE_TIME_LIMIT = 300
 @periodic_job("jobs.expire_postings", queue=Queue.MAINTENANCE, time_limit=EXPIRE_TIME_LIMIT)
 def expire_postings(limit: int = 1000) -> dict[str, int]:
     """Expire published postings past their expiry time. Rerunning is harmless (each row is re-checked)."""
-    return {"expired": services.posting_expire_due(limit=limit)}
+    return {"expired": postings_expire_due(limit=limit)}
 
 
 # --- periodic housekeeping (jobs.automation): batches, re-checked rows, audited as system -------------------

@@ -1,6 +1,6 @@
 """The moderation admin: the review queue and case page staff work in all day.
 
-Presentation and wiring only: every state change calls ``moderation.services`` (claims, decisions, undo,
+Presentation and wiring only: every state change calls ``moderation.actions`` (claims, decisions, undo,
 second reviews), which checks permissions, versions and claims, writes the audit log and the outbox.
 """
 
@@ -29,7 +29,8 @@ from jobs import selectors as jobs_selectors
 from jobs.admin import DistrictFilter
 from jobs.models import Category
 from jobs.regions import region_name
-from moderation import background_jobs, selectors, services
+from moderation import background_jobs, selectors
+from moderation.actions import appeals, claims, common, config, decisions
 from moderation.models import (
     Appeal,
     Case,
@@ -165,11 +166,11 @@ class DecisionForm(forms.Form):
         for action in ("approve", "remove", "sanction", "dismiss"):
             self.fields[f"template_{action}"].queryset = active.filter(action=action)
 
-    def to_request(self) -> services.DecisionRequest:
+    def to_request(self) -> decisions.DecisionRequest:
         data = self.cleaned_data
         action = data["action"]
         template = data.get(f"template_{action}") if action != DecisionAction.ESCALATE else None
-        return services.DecisionRequest(
+        return decisions.DecisionRequest(
             action=action,
             expected_version=data["expected_version"],
             reason_template=template,
@@ -391,7 +392,7 @@ class CaseAdmin(BackofficeModelAdmin):
             if case.posting
             else "",
             "wage_finding": jobs_selectors.posting_wage_finding(posting=case.posting) if case.posting else None,
-            "undo_window_minutes": services._config()["UNDO_MINUTES"],
+            "undo_window_minutes": common.config()["UNDO_MINUTES"],
             "undoable": self._undoable(request, detail.decisions, now),
             "next_url": reverse("admin:moderation_case_next") + f"?after={case.pk}",
             "prev_url": request.GET.get("from") or reverse("admin:moderation_case_changelist"),
@@ -418,7 +419,7 @@ class CaseAdmin(BackofficeModelAdmin):
         if not live:
             return None
         last = live[-1]
-        window = timezone.timedelta(minutes=services._config()["UNDO_MINUTES"])
+        window = timezone.timedelta(minutes=common.config()["UNDO_MINUTES"])
         if last.moderator_id is None or now - last.created_at > window:
             return None
         if last.moderator_id == request.user.pk or request.user.has_perm("moderation.undo_decision"):
@@ -446,11 +447,11 @@ class CaseAdmin(BackofficeModelAdmin):
         self._post_only(request)
         case = get_object_or_404(Case, pk=pk)
         try:
-            services.case_claim(user=request.user, case=case)
+            claims.case_claim(user=request.user, case=case)
             self.message_user(
                 request,
                 _("Case #%(id)s is yours for the next %(minutes)s min.")
-                % {"id": pk, "minutes": services._config()["CLAIM_MINUTES"]},
+                % {"id": pk, "minutes": common.config()["CLAIM_MINUTES"]},
                 messages.SUCCESS,
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -463,7 +464,7 @@ class CaseAdmin(BackofficeModelAdmin):
         self._post_only(request)
         case = get_object_or_404(Case, pk=pk)
         try:
-            services.case_release(user=request.user, case=case)
+            claims.case_release(user=request.user, case=case)
             self.message_user(request, _("Claim released."), messages.SUCCESS)
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, _errors(exc), messages.ERROR)
@@ -481,14 +482,14 @@ class CaseAdmin(BackofficeModelAdmin):
             )
             return self._back(request, pk)
         try:
-            decision = services.case_decide(user=request.user, case=case, request=form.to_request())
+            decision = decisions.case_decide(user=request.user, case=case, request=form.to_request())
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, _errors(exc), messages.ERROR)
             return self._back(request, pk)
         self.message_user(
             request,
             _("Case #%(id)s: %(action)s. You can undo it for %(minutes)s minutes.")
-            % {"id": pk, "action": decision.get_action_display(), "minutes": services._config()["UNDO_MINUTES"]},
+            % {"id": pk, "action": decision.get_action_display(), "minutes": common.config()["UNDO_MINUTES"]},
             messages.SUCCESS,
         )
         if request.POST.get("then") == "next":
@@ -499,7 +500,7 @@ class CaseAdmin(BackofficeModelAdmin):
         self._post_only(request)
         decision = get_object_or_404(Decision, pk=decision_pk, case_id=pk)
         try:
-            services.decision_undo(user=request.user, decision=decision, note=request.POST.get("note", ""))
+            decisions.decision_undo(user=request.user, decision=decision, note=request.POST.get("note", ""))
             self.message_user(
                 request, _("Decision undone; the case is open again and claimed by you."), messages.SUCCESS
             )
@@ -548,10 +549,10 @@ class CaseAdmin(BackofficeModelAdmin):
             done, refused = 0, []
             for case in cases:
                 try:
-                    services.case_decide(
+                    decisions.case_decide(
                         user=request.user,
                         case=case,
-                        request=services.DecisionRequest(
+                        request=decisions.DecisionRequest(
                             action=action,
                             # The version the moderator saw on the confirmation page: later changes refuse.
                             expected_version=versions.get(case.pk, case.version),
@@ -685,7 +686,7 @@ class DecisionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
         form = AppealForm(request.POST if "confirm" in request.POST else None)
         if "confirm" in request.POST and form.is_valid():
             try:
-                appeal = services.appeal_file(
+                appeal = appeals.appeal_file(
                     actor=Actor.staff(request.user), decision=decisions[0], text=form.cleaned_data["text"]
                 )
             except (ValidationError, PermissionDenied) as exc:
@@ -770,7 +771,7 @@ class SecondReviewAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
         done = 0
         for review in queryset.filter(status=ReviewStatus.PENDING):
             try:
-                services.second_review_complete(user=request.user, review=review, agreed=agreed)
+                decisions.second_review_complete(user=request.user, review=review, agreed=agreed)
                 done += 1
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{review}: {_errors(exc)}", messages.ERROR)
@@ -821,7 +822,7 @@ class ReasonTemplateAdmin(BackofficeModelAdmin):
         return False  # past decisions reference their template; retire it with "active" instead
 
     def save_model(self, request: HttpRequest, obj: ReasonTemplate, form: forms.ModelForm, change: bool) -> None:
-        saved = services.reason_template_save(actor=Actor.staff(request.user), template=obj, changed=form.changed_data)
+        saved = config.reason_template_save(actor=Actor.staff(request.user), template=obj)
         obj.pk = saved.pk
 
 
@@ -890,7 +891,7 @@ class RuleAdmin(BackofficeModelAdmin):
         return False  # hits reference their rule; disable it instead
 
     def save_model(self, request: HttpRequest, obj: Rule, form: forms.ModelForm, change: bool) -> None:
-        saved = services.rule_save(actor=Actor.staff(request.user), rule=obj, changed=form.changed_data)
+        saved = config.rule_save(actor=Actor.staff(request.user), rule=obj)
         obj.pk = saved.pk
 
     @admin.action(description=gettext_lazy("Dry-run on the last N days…"), permissions=["change"])

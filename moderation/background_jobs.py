@@ -1,7 +1,7 @@
 """Moderation's long admin actions, run by ``backoffice.background`` with progress.
 
 - ``moderation.bulk_decision``: a bulk decision over more cases than a request should handle. Each case goes
-  through ``services.case_decide`` exactly as from the case page (permissions, claims, the version the
+  through ``decisions.case_decide`` exactly as from the case page (permissions, claims, the version the
   moderator confirmed); a case this job already decided (a rerun after a worker died) is counted, not
   decided twice.
 - ``moderation.rule_dry_run``: ``screening.dry_run`` over a window larger than the request allows.
@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from backoffice.background import Progress, handler
 from backoffice.models import BackgroundJob
-from moderation import screening, services
+from moderation import screening
+from moderation.actions import decisions
 from moderation.models import Case, Decision, ReasonTemplate, Rule
 
 BULK_DECISION = "moderation.bulk_decision"
@@ -62,10 +63,10 @@ def bulk_decision(job: BackgroundJob, progress: Progress) -> Mapping[str, Any]:
                 refused.append([f"#{pk}", _("The case no longer exists.")])
             else:
                 try:
-                    services.case_decide(
+                    decisions.case_decide(
                         user=user,
                         case=case,
-                        request=services.DecisionRequest(
+                        request=decisions.DecisionRequest(
                             action=params["action"],
                             expected_version=version,
                             reason_template=template,

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q
 
+from backoffice.actions import one
 from backoffice.audit import Actor
 from jobs.models import Employer, JobPosting, PostingStatus, Seeker
-from moderation import services
+from moderation.actions import claims, decisions, intake
 from moderation.models import Case, CaseEvent, CaseStatus, Decision, ReasonTemplate, Report, ReportReason, RuleHit
 
 # Phrases that mark the jobs demo's rule-breaking postings, and what a user would report them for.
@@ -88,14 +89,20 @@ def generate_moderation_demo(
         count = rng.choice([2, 3, 3, 4, 6]) if posting_id in suspicious else 1
         for reporter in rng.sample(seekers, min(count, len(seekers))):
             report_number += 1
-            services.report_file(
-                actor=actor,
-                external_id=f"demo-r-{report_number:06d}",
-                reporter_kind="seeker",
-                reporter_external_id=reporter,
-                target=posting,
-                reason=reason,
-                text=rng.choice(REPORT_TEXTS[reason]),
+            one(
+                intake.reports_file(
+                    [
+                        intake.ReportFiling(
+                            actor=actor,
+                            external_id=f"demo-r-{report_number:06d}",
+                            reporter_kind="seeker",
+                            reporter_external_id=reporter,
+                            target=posting,
+                            reason=reason,
+                            text=rng.choice(REPORT_TEXTS[reason]),
+                        )
+                    ]
+                )
             )
             filed += 1
             if filed >= reports:
@@ -104,14 +111,20 @@ def generate_moderation_demo(
             break
     for employer in rng.sample(employers, min(5, len(employers))):
         report_number += 1
-        services.report_file(
-            actor=actor,
-            external_id=f"demo-r-{report_number:06d}",
-            reporter_kind="seeker",
-            reporter_external_id=rng.choice(seekers),
-            target=employer,
-            reason=ReportReason.SCAM,
-            text="면접 보러 갔더니 판매 교육을 받으라고 합니다.",
+        one(
+            intake.reports_file(
+                [
+                    intake.ReportFiling(
+                        actor=actor,
+                        external_id=f"demo-r-{report_number:06d}",
+                        reporter_kind="seeker",
+                        reporter_external_id=rng.choice(seekers),
+                        target=employer,
+                        reason=ReportReason.SCAM,
+                        text="면접 보러 갔더니 판매 교육을 받으라고 합니다.",
+                    )
+                ]
+            )
         )
         filed += 1
 
@@ -122,14 +135,14 @@ def generate_moderation_demo(
         for case in rng.sample(open_cases, int(len(open_cases) * decided_share)):
             remove = case.primary_reason in (ReportReason.SCAM, ReportReason.DISCRIMINATION, ReportReason.SPAM)
             # Claim first, as a moderator does: the claim is where the handling time on the reports starts.
-            case = services.case_claim(user=moderator, case=case)
-            request = services.DecisionRequest(
+            case = claims.case_claim(user=moderator, case=case)
+            request = decisions.DecisionRequest(
                 action="remove" if remove else "approve",
                 expected_version=case.version,
                 reason_template=templates["remove-false-ad" if remove else "approve-no-violation"],
                 note="데모 처리",
             )
-            services.case_decide(user=moderator, case=case, request=request, draw=1.0)
+            decisions.case_decide(user=moderator, case=case, request=request, draw=1.0)
             decided += 1
         spread_over_past_days(rng=rng, days=HISTORY_DAYS)
     open_count = Case.objects.exclude(status=CaseStatus.RESOLVED).count()

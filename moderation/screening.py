@@ -5,7 +5,7 @@ EVENTS.md: "A new or updated posting is screened by the enabled rules before it 
 - ``posting_changed`` (created / updated, after commit) → ``screen_posting`` (``ModerationConfig.ready``);
   the ingestion consumer wraps a batch in ``screening_deferred()`` and the batch is screened at once with
   ``screen_postings`` (a constant number of queries to load everything, whatever the batch size).
-- Hits go through ``services.hits_record``: dry-run hits are only recorded, flag / auto-hide hits open or
+- Hits go through ``intake.hits_record``: dry-run hits are only recorded, flag / auto-hide hits open or
   update the posting's case (auto-hide also hides it). A hit already recorded on the posting with the same
   evidence is not recorded again, so re-screening unchanged content changes nothing.
 - A posting in ``pending_review`` that no live rule flagged and that has no open case is published by
@@ -33,12 +33,14 @@ from django.db import OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from backoffice.actions import OutcomeStatus
 from backoffice.audit import Actor
 from jobs import selectors as jobs_selectors
-from jobs import services as jobs_services
+from jobs.actions.common import PostingChange
+from jobs.actions.postings import PostingStatusChange, postings_change_status
 from jobs.models import JobPosting, PostingStatus
 from jobs.policies import MinimumWageTable
-from moderation import intake, services
+from moderation.actions import intake
 from moderation.models import Case, CaseStatus, Rule, RuleHit, RuleMode
 from moderation.rules import (
     EmployerHistory,
@@ -192,38 +194,12 @@ def _known_hits(posting_ids: Sequence[int]) -> defaultdict[tuple[int, int], set[
     return known
 
 
-def _apply(posting: JobPosting, new_hits: list[services.HitInput], may_publish: bool, result: ScreeningResult) -> None:
-    """Record the hits and publish a clean pending posting, under the posting's row lock."""
-    with transaction.atomic():
-        locked = JobPosting.objects.select_for_update().get(pk=posting.pk)
-        if locked.status not in SCREENED_STATUSES or _content(locked) != _content(posting):
-            # Closed meanwhile, or edited: the edit's own screening judges the new content.
-            return
-        if new_hits:
-            # Again under the lock: a concurrent screening of the same posting may have recorded them first.
-            recorded = _known_hits([locked.pk])
-            new_hits = [h for h in new_hits if evidence_identity(h.evidence) not in recorded[(locked.pk, h.rule.pk)]]
-        if new_hits:
-            case = services.hits_record(posting=locked, hits=new_hits, actor=Actor.system(SCREENING_ACTOR))
-            result.recorded = [hit.rule.name for hit in new_hits]
-            result.case_id = case.pk if case is not None else None
-            locked.refresh_from_db(fields=["status"])
-        if not may_publish or locked.status != PostingStatus.PENDING_REVIEW:
-            return
-        if Case.objects.filter(posting=locked).exclude(status=CaseStatus.RESOLVED).exists():
-            return
-        jobs_services.posting_publish(
-            actor=Actor.system(SCREENING_ACTOR), posting=locked, note="Screened: no rule flagged it."
-        )
-        result.published = True
-
-
 def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
     """Screen a batch of postings with the enabled rules.
 
     Loading costs a constant number of queries whatever the batch size (postings, rules, minimum-wage table,
     the employers' recent postings, earlier hits, open cases), and so do the writes: the new hits of all
-    postings in one transaction (``intake.hits_record_many``), the clean pending postings published in
+    postings in one transaction (``intake.hits_record``), the clean pending postings published in
     another. If the batch write fails, each posting is written alone."""
     ids = list(dict.fromkeys(posting_ids))
     if not ids:
@@ -240,7 +216,7 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
 
     results: list[ScreeningResult] = []
     to_publish: list[tuple[JobPosting, ScreeningResult]] = []
-    with_hits: list[tuple[JobPosting, list[services.HitInput], bool, ScreeningResult]] = []
+    with_hits: list[tuple[JobPosting, list[intake.HitInput], bool, ScreeningResult]] = []
     tz = timezone.get_current_timezone()
     for posting in postings:
         result = ScreeningResult(posting.pk)
@@ -248,13 +224,13 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
         view = posting_view(posting, table=table, history=histories.get(posting.employer_id), tz=tz)
         fired, failed = evaluate_rules(view, compiled)
         result.failed = [rule.name for rule in failed]
-        new_hits: list[services.HitInput] = []
+        new_hits: list[intake.HitInput] = []
         for rule, hit in fired:
             evidence = hit.evidence()
             if evidence_identity(evidence) in known[(posting.pk, rule.pk)]:
                 result.repeated.append(rule.name)
             else:
-                new_hits.append(services.HitInput(rule, evidence))
+                new_hits.append(intake.HitInput(rule, evidence))
         live = any(hit.rule.mode != RuleMode.DRY_RUN for hit in new_hits)
         may_publish = posting.status == PostingStatus.PENDING_REVIEW and not live and posting.pk not in with_open_case
         if not new_hits:
@@ -269,7 +245,7 @@ def screen_postings(posting_ids: Iterable[int]) -> list[ScreeningResult]:
             logger.warning("Recording hits as a batch failed; recording them posting by posting", exc_info=True)
             for posting, new_hits, may_publish, result in with_hits:
                 try:
-                    _apply(posting, new_hits, may_publish, result)
+                    _retrying_deadlocks(_record_hits, [(posting, new_hits, may_publish, result)])
                 except Exception as exc:  # one posting's failed write must not stop the batch
                     logger.exception("Recording the screening of posting %s failed; it stays as it was", posting.pk)
                     result.error = str(exc)
@@ -296,15 +272,15 @@ def _retrying_deadlocks(write: Callable[[Any], None], items: Any, attempts: int 
             logger.warning("Screening write lost a deadlock (attempt %d of %d); again", attempt, attempts)
 
 
-def _record_hits(items: Sequence[tuple[JobPosting, list[services.HitInput], bool, ScreeningResult]]) -> None:
-    """Record the new hits of a batch's postings at once (``intake.hits_record_many``), each posting re-checked
-    under its row lock as ``_apply`` does; then publish those whose only new hits are dry-run ones."""
+def _record_hits(items: Sequence[tuple[JobPosting, list[intake.HitInput], bool, ScreeningResult]]) -> None:
+    """Record the new hits of a batch's postings at once (``intake.hits_record``), each posting re-checked
+    under its row lock; then publish those whose only new hits are dry-run ones."""
     screened = {item[0].pk: item for item in items}
     actor = Actor.system(SCREENING_ACTOR)
     with transaction.atomic():
         locked = _lock_postings(screened)
         recorded = _known_hits(list(locked))
-        todo: list[tuple[JobPosting, list[services.HitInput], ScreeningResult]] = []
+        todo: list[tuple[JobPosting, list[intake.HitInput], ScreeningResult]] = []
         publish: list[JobPosting] = []
         for pk, (posting, new_hits, may_publish, result) in screened.items():
             row = locked.get(pk)
@@ -315,11 +291,10 @@ def _record_hits(items: Sequence[tuple[JobPosting, list[services.HitInput], bool
                 todo.append((row, hits, result))
             if may_publish and row.status == PostingStatus.PENDING_REVIEW:
                 publish.append(row)
-        cases = intake.hits_record_many([(row, hits) for row, hits, _result in todo], actor=actor)
-        for row, hits, result in todo:
+        outcomes = intake.hits_record([intake.HitsRecord(row, hits, actor) for row, hits, _result in todo])
+        for (_row, hits, result), outcome in zip(todo, outcomes, strict=True):
             result.recorded = [hit.rule.name for hit in hits]
-            case = cases.get(row.pk)
-            result.case_id = case.pk if case is not None else None
+            result.case_id = outcome.value.pk if outcome.value is not None else None
         for row in _publish_without_open_case(publish):
             screened[row.pk][3].published = True
 
@@ -358,11 +333,17 @@ def _publish_without_open_case(rows: Sequence[JobPosting]) -> list[JobPosting]:
     if not rows:
         return []
     with_open_case = _with_open_case(row.pk for row in rows)
-    return jobs_services.postings_publish_locked(
-        actor=Actor.system(SCREENING_ACTOR),
-        postings=[row for row in rows if row.pk not in with_open_case],
-        note="Screened: no rule flagged it.",
+    actor = Actor.system(SCREENING_ACTOR)
+    outcomes = postings_change_status(
+        [
+            PostingStatusChange(
+                actor=actor, posting=row, status=PostingStatus.PUBLISHED, note="Screened: no rule flagged it."
+            )
+            for row in rows
+            if row.pk not in with_open_case
+        ]
     )
+    return [o.value for o in outcomes if o.status == OutcomeStatus.APPLIED and o.value is not None]
 
 
 def screen_posting(posting_id: int) -> ScreeningResult | None:
@@ -420,7 +401,7 @@ def screening_deferred() -> Iterator[list[int]]:
 
 def on_posting_changed(sender: object, *, posting_id: int, change: str, **kwargs: Any) -> None:
     """Receiver of ``jobs.signals.posting_changed`` (connected in ``ModerationConfig.ready``)."""
-    if change not in (jobs_services.PostingChange.CREATED, jobs_services.PostingChange.UPDATED):
+    if change not in (PostingChange.CREATED, PostingChange.UPDATED):
         return
     pending = _deferred.get()
     if pending is not None:

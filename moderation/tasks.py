@@ -11,7 +11,8 @@ import logging
 from typing import Any
 
 from backoffice.automation import Queue, periodic_job
-from moderation import digest, screening, services, wages
+from moderation import digest, screening, wages
+from moderation.actions import claims
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 @periodic_job("moderation.release_expired_claims", time_limit=60)
 def release_expired_claims() -> dict[str, int]:
     """Free cases whose claim ran out, so they show as unclaimed in the queue. Safe to rerun."""
-    return {"released": services.claims_release_expired()}
+    return {"released": claims.claims_release_expired()}
 
 
 @periodic_job("moderation.screen_pending", queue=Queue.SCREENING, time_limit=300)
@@ -32,7 +33,7 @@ def screen_pending() -> dict[str, int]:
 def escalate_overdue_cases() -> dict[str, int]:
     """Escalate open cases past their SLA and notify the senior moderators (one batch per run; a larger
     backlog is taken over the next runs, a minute apart, so nobody gets a mail per case)."""
-    escalated = services.cases_escalate_overdue()
+    escalated = claims.cases_escalate_overdue()
     return {"escalated": len(escalated)}
 
 

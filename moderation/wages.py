@@ -10,7 +10,7 @@ Only the enabled minimum-wage rules run here, not the whole screening: re-screen
 every rule would apply keyword, contact or velocity rules added since a posting was published to the whole
 marketplace as a side effect of a wage-table edit, and flood the queue. Their mode and tolerance are honoured
 (``dry_run`` records only, ``flag`` opens or updates the posting's case, ``auto_hide`` hides), hits go through
-``intake.hits_record_many`` like any screening batch, and a finding already recorded on the posting (same
+``intake.hits_record`` like any screening batch, and a finding already recorded on the posting (same
 numbers, same spans) is not recorded again, so a rerun changes nothing. The new year is in the evidence
 (``numbers.year`` / ``required``), so a posting already flagged under last year's rate gets a new hit.
 
@@ -31,10 +31,11 @@ from django.utils import timezone
 from backoffice.audit import Actor
 from jobs import selectors as jobs_selectors
 from jobs.models import JobPosting, PostingStatus
-from moderation import intake, screening
+from moderation import screening
+from moderation.actions import intake
+from moderation.actions.intake import HitInput
 from moderation.models import Rule, RuleHit, RuleKind
 from moderation.rules import evidence_identity
-from moderation.services import HitInput
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +91,10 @@ def _record(
             new = [hit for hit in hits if evidence_identity(hit.evidence) not in known[(pk, hit.rule.pk)]]
             if new:
                 todo.append((row, new))
-        cases = intake.hits_record_many(todo, actor=Actor.system(RECHECK_ACTOR))
+        actor = Actor.system(RECHECK_ACTOR)
+        outcomes = intake.hits_record([intake.HitsRecord(row, hits, actor) for row, hits in todo])
     counts.hits_recorded += sum(len(hits) for _row, hits in todo)
-    counts.cases += len(cases)
+    counts.cases += sum(1 for outcome in outcomes if outcome.value is not None)
 
 
 def postings_recheck_wages(*, year: int | None = None, batch_size: int = RECHECK_BATCH_SIZE) -> dict[str, int]:

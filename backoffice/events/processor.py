@@ -32,9 +32,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from backoffice.events.registry import EntityMissingError, batch_handlers, handler_for
+from backoffice.actions import error_message
+from backoffice.events.registry import BatchHandler, handlers
 from backoffice.events.schemas import MAX_EVENT_BYTES, Event, EventValidationError, decode, validate
 from backoffice.models import DeadLetter, InboxEvent, ParkedEvent
 
@@ -105,28 +106,6 @@ def _envelope(event: Event) -> dict[str, Any]:
     }
 
 
-def _apply_one(event: Event) -> tuple[str, str]:
-    """(status, detail) for one event, inside its own savepoint."""
-    handler = handler_for(event.type)
-    if handler is None:
-        return REJECTED, f"no handler for {event.type}"
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                handler(event)
-            return APPLIED, ""
-        except EntityMissingError as missing:
-            return PARKED, missing.key
-        except IntegrityError as exc:
-            # Usually a concurrent consumer inserted the same entity first: the retry sees it and updates.
-            if attempt == 2:
-                return REJECTED, f"database constraint: {exc}"
-        except (ValidationError, EventValidationError, ValueError) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-            return REJECTED, "; ".join(str(m) for m in messages)
-    return REJECTED, "unreachable"
-
-
 def _provided_key(event: Event) -> str | None:
     provided = PROVIDES.get(event.type)
     if provided is None:
@@ -190,38 +169,59 @@ def _unclaim(event_ids: Iterable[uuid.UUID]) -> None:
         InboxEvent.objects.filter(event_id__in=ids).delete()
 
 
-def _apply_events(events: Sequence[Event]) -> dict[uuid.UUID, tuple[str, str]]:
-    """(status, detail) per event id: APPLIED, PARKED (detail: the key it waits for) or REJECTED (reason)."""
+def _run(handler: BatchHandler, events: Sequence[Event]) -> dict[uuid.UUID, tuple[str, str]]:
+    """Call a handler in its own savepoint; (status, detail) per event."""
+    with transaction.atomic():
+        outcome = handler(events)
     results: dict[uuid.UUID, tuple[str, str]] = {}
-    remaining = list(events)
-    for registration in batch_handlers():
-        group = [event for event in remaining if event.type in registration.types]
+    for event in events:
+        if event.event_id in outcome.parked:
+            results[event.event_id] = (PARKED, outcome.parked[event.event_id])
+        elif event.event_id in outcome.rejected:
+            results[event.event_id] = (REJECTED, outcome.rejected[event.event_id])
+        else:
+            results[event.event_id] = (APPLIED, "")
+    return results
+
+
+def _apply_events(events: Sequence[Event]) -> dict[uuid.UUID, tuple[str, str]]:
+    """(status, detail) per event id: APPLIED, PARKED (detail: the key it waits for) or REJECTED (reason).
+
+    Each handler takes all of its types' events at once. If that raises (e.g. a concurrent consumer inserted
+    the same new entity first), its savepoint rolls back and the same handler runs once per event, oldest
+    first, each in its own savepoint: one bad event costs only itself, and a retry sees the other
+    transaction's row."""
+    results: dict[uuid.UUID, tuple[str, str]] = {}
+    handled: set[uuid.UUID] = set()
+    for registration in handlers():
+        group = [event for event in events if event.type in registration.types]
         if not group:
             continue
-        remaining = [event for event in remaining if event.type not in registration.types]
+        handled.update(event.event_id for event in group)
         try:
-            with transaction.atomic():
-                outcome = registration.handler(group)
+            results.update(_run(registration.handler, group))
+            continue
         except (IntegrityError, ValidationError, ValueError) as exc:
-            # E.g. a concurrent consumer inserted the same new entity: the per-event path sees theirs.
             logger.warning(
-                "events.batch_handler_fallback types=%s count=%d error=%r",
+                "events.batch_fallback types=%s count=%d error=%r",
                 ",".join(sorted(registration.types)),
                 len(group),
                 exc,
             )
-            remaining.extend(group)
-            continue
-        for event in group:
-            if event.event_id in outcome.parked:
-                results[event.event_id] = (PARKED, outcome.parked[event.event_id])
-            elif event.event_id in outcome.rejected:
-                results[event.event_id] = (REJECTED, outcome.rejected[event.event_id])
-            else:
-                results[event.event_id] = (APPLIED, "")
-    # Oldest first: a create sorts before its update even when they arrive the other way round.
-    for event in sorted(remaining, key=lambda e: e.occurred_at):
-        results[event.event_id] = _apply_one(event)
+        for event in sorted(group, key=lambda e: e.occurred_at):
+            for attempt in (1, 2):
+                try:
+                    results.update(_run(registration.handler, [event]))
+                    break
+                except IntegrityError as exc:
+                    if attempt == 2:
+                        results[event.event_id] = (REJECTED, f"database constraint: {exc}")
+                except (ValidationError, ValueError) as exc:
+                    results[event.event_id] = (REJECTED, error_message(exc))
+                    break
+    for event in events:
+        if event.event_id not in handled:
+            results[event.event_id] = (REJECTED, f"no handler for {event.type}")
     return results
 
 
@@ -242,6 +242,13 @@ def process_batch(items: Sequence[RawItem], *, transport: str, record_dead_lette
 
     ``record_dead_letters=False`` is for re-queueing a dead letter: a second failure is reported, not stored
     twice."""
+    # Dead-letter reasons are read by staff in the product's language, whichever transport or worker applied
+    # the event (an HTTP request's language must not decide what a stream consumer would have written).
+    with translation.override(settings.LANGUAGE_CODE):
+        return _process_batch(items, transport=transport, record_dead_letters=record_dead_letters)
+
+
+def _process_batch(items: Sequence[RawItem], *, transport: str, record_dead_letters: bool) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     events: list[tuple[int, Event]] = []
     dead: list[DeadLetter] = []

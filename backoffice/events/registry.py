@@ -1,84 +1,74 @@
 """Event handlers by type. Apps register theirs from AppConfig.ready(); backoffice imports no app.
 
-Two kinds:
-- a **per-event handler** ``handler(event)`` applies one event (in its own savepoint) and raises
-  ``EntityMissingError`` to have it parked;
-- a **batch handler** ``handler(events) -> BatchResult`` applies every event of its types in a batch at once,
-  with a constant number of statements whatever the batch size (the ingestion path at thousands of events a
-  second). It reports the events it parked or rejected; every other event counts as applied. Batch handlers
-  run by ``stage`` (lower first: registrations and postings before the reports that refer to them). When one
-  raises, the processor rolls its savepoint back and applies that group with the per-event handlers, which
-  every type also has.
+One kind of handler: ``handler(events) -> BatchResult`` applies every event of its types in a batch by
+calling the app's list-shaped action once (a constant number of statements per batch, whatever its size),
+and reports the events it parked or rejected; every other event counts as applied. Handlers run by
+``stage`` (lower first: registrations and postings before the applications and reports that refer to them).
+When one raises (a concurrent consumer inserted the same new entity first, say), the processor rolls its
+savepoint back and calls the same handler with each event alone, each in its own savepoint: the fallback is
+the same code with lists of one, not a second implementation.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from backoffice.actions import Outcome, OutcomeStatus
 from backoffice.events.schemas import Event
-
-
-class EntityMissingError(Exception):
-    """The event refers to an entity not known yet (e.g. an application before its posting): park it."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(f"waiting for {key}")
-        self.key = key
 
 
 @dataclass
 class BatchResult:
-    """What a batch handler did not apply: parked (event id → the key it waits for) or rejected (→ reason)."""
+    """What a handler did not apply: parked (event id → the key it waits for) or rejected (→ reason)."""
 
     parked: dict[uuid.UUID, str] = field(default_factory=dict)
     rejected: dict[uuid.UUID, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[Event, Outcome[Any]]]) -> BatchResult:
+        """The result of an action's outcomes, paired with the events they came from."""
+        result = cls()
+        for event, outcome in pairs:
+            if outcome.status == OutcomeStatus.PARKED:
+                result.parked[event.event_id] = outcome.waiting_for
+            elif outcome.status == OutcomeStatus.REJECTED:
+                result.rejected[event.event_id] = outcome.reason
+        return result
 
-Handler = Callable[[Event], None]
+
 BatchHandler = Callable[[Sequence[Event]], BatchResult]
 
 
 @dataclass(frozen=True)
-class BatchRegistration:
+class Registration:
     stage: int
     types: frozenset[str]
     handler: BatchHandler
 
 
-_HANDLERS: dict[str, Handler] = {}
-_BATCH_HANDLERS: list[BatchRegistration] = []
+_HANDLERS: list[Registration] = []
 
 
-def register(*event_types: str) -> Callable[[Handler], Handler]:
-    def decorator(handler: Handler) -> Handler:
-        for event_type in event_types:
-            _HANDLERS[event_type] = handler
-        return handler
-
-    return decorator
-
-
-def register_batch(*event_types: str, stage: int) -> Callable[[BatchHandler], BatchHandler]:
+def register(*event_types: str, stage: int) -> Callable[[BatchHandler], BatchHandler]:
     def decorator(handler: BatchHandler) -> BatchHandler:
         types = frozenset(event_types)
-        taken = {
-            t for registration in _BATCH_HANDLERS if registration.handler is not handler for t in registration.types
-        }
+        taken = {t for registration in _HANDLERS if registration.handler is not handler for t in registration.types}
         if types & taken:
-            raise ValueError(f"event types with two batch handlers: {sorted(types & taken)}")
-        _BATCH_HANDLERS[:] = [r for r in _BATCH_HANDLERS if r.handler is not handler]
-        _BATCH_HANDLERS.append(BatchRegistration(stage, types, handler))
-        _BATCH_HANDLERS.sort(key=lambda registration: registration.stage)
+            raise ValueError(f"event types with two handlers: {sorted(types & taken)}")
+        _HANDLERS[:] = [r for r in _HANDLERS if r.handler is not handler]
+        _HANDLERS.append(Registration(stage, types, handler))
+        _HANDLERS.sort(key=lambda registration: registration.stage)
         return handler
 
     return decorator
 
 
-def handler_for(event_type: str) -> Handler | None:
-    return _HANDLERS.get(event_type)
+def handlers() -> list[Registration]:
+    return list(_HANDLERS)
 
 
-def batch_handlers() -> list[BatchRegistration]:
-    return list(_BATCH_HANDLERS)
+def handled_types() -> frozenset[str]:
+    return frozenset(t for registration in _HANDLERS for t in registration.types)

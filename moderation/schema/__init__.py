@@ -20,13 +20,15 @@ from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 from graphql_relay import from_global_id
 
+from backoffice.actions import one
 from backoffice.audit import Actor
 from backoffice.graphql.connections import CountableConnection, PagedConnectionField
 from backoffice.graphql.docs import describe_model_fields
 from backoffice.graphql.scopes import ScopedType, requires
 from backoffice.models import ApiScope
 from jobs.models import Employer, JobPosting, Seeker
-from moderation import selectors, services
+from moderation import selectors
+from moderation.actions import appeals, claims, decisions, intake
 from moderation.models import (
     Appeal,
     Case,
@@ -302,7 +304,7 @@ class ClaimCase(CasePayload, graphene.Mutation):
 
     @requires(WRITE)
     def mutate(self, info: Any, id: str) -> ClaimCase:
-        return _run(ClaimCase, lambda: {"case": services.case_claim(user=_acting_user(info), case=_case(id))})
+        return _run(ClaimCase, lambda: {"case": claims.case_claim(user=_acting_user(info), case=_case(id))})
 
 
 class ReleaseCase(CasePayload, graphene.Mutation):
@@ -313,7 +315,7 @@ class ReleaseCase(CasePayload, graphene.Mutation):
 
     @requires(WRITE)
     def mutate(self, info: Any, id: str) -> ReleaseCase:
-        return _run(ReleaseCase, lambda: {"case": services.case_release(user=_acting_user(info), case=_case(id))})
+        return _run(ReleaseCase, lambda: {"case": claims.case_release(user=_acting_user(info), case=_case(id))})
 
 
 def _decide(info: Any, id: str, **request: Any) -> dict[str, Any]:
@@ -324,10 +326,10 @@ def _decide(info: Any, id: str, **request: Any) -> dict[str, Any]:
         if template is None:
             raise ValidationError({"reasonTemplate": "No active reason template with this code."})
     case = _case(id)
-    services.case_decide(
+    decisions.case_decide(
         user=_acting_user(info),
         case=case,
-        request=services.DecisionRequest(reason_template=template, **request),
+        request=decisions.DecisionRequest(reason_template=template, **request),
     )
     return {"case": cases_queryset().get(pk=case.pk)}
 
@@ -396,14 +398,20 @@ class FileReport(graphene.Mutation):
             target = model.objects.filter(external_id=target_id).first()
             if target is None:
                 raise LookupError("No such target.")
-            report = services.report_file(
-                actor=_actor(info),
-                external_id=kwargs["report_id"],
-                reporter_kind=kwargs["reporter_kind"],
-                reporter_external_id=kwargs["reporter_id"],
-                target=target,
-                reason=kwargs["reason"],
-                text=kwargs.get("text") or "",
+            report = one(
+                intake.reports_file(
+                    [
+                        intake.ReportFiling(
+                            actor=_actor(info),
+                            external_id=kwargs["report_id"],
+                            reporter_kind=kwargs["reporter_kind"],
+                            reporter_external_id=kwargs["reporter_id"],
+                            target=target,
+                            reason=kwargs["reason"],
+                            text=kwargs.get("text") or "",
+                        )
+                    ]
+                )
             )
             return {"report": report}
 
@@ -428,7 +436,7 @@ class FileAppeal(graphene.Mutation):
             decision = Decision.objects.filter(pk=pk).first() if kind == "Decision" and pk.isdigit() else None
             if decision is None:
                 raise LookupError("No such decision.")
-            appeal: Appeal = services.appeal_file(actor=_actor(info), decision=decision, text=text or "")
+            appeal: Appeal = appeals.appeal_file(actor=_actor(info), decision=decision, text=text or "")
             return {"appeal_status": appeal.status, "case": cases_queryset().get(pk=appeal.case_id)}
 
         return _run(FileAppeal, change)

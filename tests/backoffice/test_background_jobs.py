@@ -22,7 +22,7 @@ from backoffice.background import run_background_job
 from backoffice.models import AuditLog, BackgroundJob, BackgroundJobStatus, Notification
 from backoffice.roles import MODERATOR, OPS_ADMIN
 from backoffice.schedule import sync_schedule
-from moderation import services
+from moderation.actions import decisions
 from moderation.models import Case, CaseStatus, Decision, ReasonTemplate, Rule
 from tests.factories import JobPostingFactory
 from tests.moderation.conftest import file_report, make_user
@@ -117,10 +117,10 @@ class TestBulkDecisionInTheBackground:
         # The first attempt decided 20 cases, then its worker was killed: the job is still "running".
         BackgroundJob.objects.filter(pk=job.pk).update(status=BackgroundJobStatus.RUNNING, attempts=1)
         for case in cases[:20]:
-            services.case_decide(
+            decisions.case_decide(
                 user=moderator,
                 case=case,
-                request=services.DecisionRequest(
+                request=decisions.DecisionRequest(
                     action="approve",
                     expected_version=case.version,
                     reason_template=ReasonTemplate.objects.get(code="approve-no-violation"),

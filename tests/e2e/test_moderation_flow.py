@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group
 
 from backoffice.roles import MODERATOR
 from jobs.models import PostingStatus
+from moderation.actions.intake import HitInput, HitsRecord, hits_record
 from moderation.models import Case, CaseStatus, Rule, RuleMode
-from moderation.services import HitInput, hits_record
 from tests.factories import JobPostingFactory, UserFactory
 from tests.moderation.conftest import file_report
 
@@ -28,16 +28,20 @@ def test_moderator_claims_and_removes_the_top_case(live_server, page, screenshot
     )
     start = urgent.description.index("현금 수거")
     hits_record(
-        posting=urgent,
-        hits=[
-            HitInput(
-                rule,
-                {
-                    "spans": [{"field": "description", "start": start, "end": start + 5, "text": "현금 수거"}],
-                    "summary": "P5",
-                },
+        [
+            HitsRecord(
+                posting=urgent,
+                hits=[
+                    HitInput(
+                        rule,
+                        {
+                            "spans": [{"field": "description", "start": start, "end": start + 5, "text": "현금 수거"}],
+                            "summary": "P5",
+                        },
+                    )
+                ],
             )
-        ],
+        ]
     )
     for i in range(3):
         file_report(urgent, "scam", reporter=f"sk-e2e-{i}")

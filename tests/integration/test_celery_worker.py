@@ -170,9 +170,9 @@ def test_every_scheduled_job_runs_on_the_worker_and_does_its_work(worker: Worker
     from backoffice.models import DeadLetter, Notification, NotificationKind, OutboxEvent, ParkedEvent
     from backoffice.roles import OPS_ADMIN, SENIOR_MODERATOR
     from backoffice.schedule import DEFAULT_SCHEDULE, sync_schedule
-    from jobs import services as jobs_services
     from jobs.models import Application, CloseReason, Seeker
     from tests.factories import ApplicationFactory, SeekerFactory, UserFactory
+    from tests.jobs import calls as jobs_services
 
     now = timezone.now()
     days = dt.timedelta(days=1)

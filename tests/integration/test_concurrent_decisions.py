@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, connections
 
 from backoffice.models import OutboxEvent
-from moderation import services
+from moderation.actions import common, decisions
+from moderation.actions.decisions import DecisionRequest
 from moderation.models import Case, CaseStatus, Decision
-from moderation.services import DecisionRequest
 from tests.factories import JobPostingFactory
 from tests.moderation.conftest import file_report, make_user, template
 
@@ -29,13 +29,13 @@ def test_two_moderators_one_decision(require_postgres: None) -> None:
     def decide(user, action: str, code: str) -> None:  # type: ignore[no-untyped-def]
         try:
             barrier.wait(timeout=10)
-            services.case_decide(
+            decisions.case_decide(
                 user=user,
                 case=Case.objects.get(pk=case.pk),
                 request=DecisionRequest(action=action, expected_version=seen_version, reason_template=template(code)),
             )
             outcomes[user.username] = "applied"
-        except services.ModerationError as exc:
+        except common.ModerationError as exc:
             outcomes[user.username] = " ".join(exc.messages)
         finally:
             connections.close_all()

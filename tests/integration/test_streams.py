@@ -309,27 +309,17 @@ def test_an_entry_that_breaks_the_processor_is_isolated_and_dead_lettered(
 ) -> None:
     """A handler bug (an unexpected exception, not an infrastructure error) must not stop the stream: the
     batch is split until the one entry that breaks is found, and that one becomes a dead letter."""
-    from backoffice.events import registry
+    from jobs.actions import accounts
 
-    original = registry._HANDLERS["seeker.registered"]
+    original = accounts.seekers_upsert
 
-    def broken(event: Any) -> None:
-        if event.payload["seeker_id"] == "poison":
+    def broken(items: Any) -> Any:
+        if any(item.external_id == "poison" for item in items):
             raise KeyError("boom")
-        original(event)
+        return original(items)
 
-    monkeypatch.setitem(registry._HANDLERS, "seeker.registered", broken)
-    # The batch path too (jobs.ingest), so the bug breaks both the batch and the per-event fallback.
-    from jobs import ingest
-
-    original_batch = ingest._JobsBatch.seeker_registered
-
-    def broken_batch(self: Any, event: Any) -> None:
-        if event.payload["seeker_id"] == "poison":
-            raise KeyError("boom")
-        original_batch(self, event)
-
-    monkeypatch.setattr(ingest._JobsBatch, "seeker_registered", broken_batch)
+    # The action both the batch and the one-event fallback call: the bug breaks both.
+    monkeypatch.setattr(accounts, "seekers_upsert", broken)
     entries = [event_entry(ev.employer(f"ok-{i}")) for i in range(6)]
     entries.insert(4, event_entry(ev.seeker("poison")))
     ids = xadd_all(redis_client, entries)
@@ -471,11 +461,14 @@ def test_relay_task_and_command(redis_client: Any, settings: Any) -> None:
 # --- parked events: the consumer's housekeeping and the Celery task ----------------------------------------------
 def _apply_without_retry(envelope: dict[str, Any]) -> None:
     """Apply one event the way a concurrent consumer's batch does, without retrying what waits for it."""
-    from backoffice.events.processor import _apply_one
+    from backoffice.events import registry
     from backoffice.events.schemas import validate
 
+    event = validate(envelope)
+    (registration,) = [r for r in registry.handlers() if event.type in r.types]
     with transaction.atomic():
-        assert _apply_one(validate(envelope))[0] == "applied"
+        result = registration.handler([event])
+    assert not result.parked and not result.rejected
 
 
 def test_housekeeping_applies_chains_of_parked_events(stream_client: Any, redis_client: Any) -> None:

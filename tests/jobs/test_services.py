@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backoffice.audit import Actor
 from backoffice.models import AuditLog
-from jobs import selectors, services
+from jobs import selectors
 from jobs.models import (
     AccountStatus,
     Application,
@@ -24,6 +24,7 @@ from jobs.models import (
 )
 from jobs.signals import posting_changed
 from tests.factories import ApplicationFactory, EmployerFactory, JobPostingFactory, SeekerFactory, UserFactory
+from tests.jobs import calls as services
 
 pytestmark = pytest.mark.django_db
 MARKET = Actor.marketplace()

@@ -5,9 +5,10 @@ import itertools
 import pytest
 from django.contrib.auth.models import Group
 
+from backoffice.actions import one
 from backoffice.audit import Actor
 from backoffice.roles import ANALYST, MODERATOR, OPS_ADMIN, SENIOR_MODERATOR
-from moderation import services
+from moderation.actions import intake
 from moderation.models import ReasonTemplate, Report
 from tests.factories import JobPostingFactory, UserFactory
 
@@ -48,14 +49,20 @@ def opsadmin(db):  # type: ignore[no-untyped-def]
 
 def file_report(target, reason: str = "scam", reporter: str | None = None, text: str = "") -> Report:  # type: ignore[no-untyped-def]
     n = next(_report_ids)
-    return services.report_file(
-        actor=Actor.marketplace(),
-        external_id=f"r-{n}",
-        reporter_kind="seeker",
-        reporter_external_id=reporter or f"sk-{n}",
-        target=target,
-        reason=reason,
-        text=text,
+    return one(
+        intake.reports_file(
+            [
+                intake.ReportFiling(
+                    actor=Actor.marketplace(),
+                    external_id=f"r-{n}",
+                    reporter_kind="seeker",
+                    reporter_external_id=reporter or f"sk-{n}",
+                    target=target,
+                    reason=reason,
+                    text=text,
+                )
+            ]
+        )
     )
 
 

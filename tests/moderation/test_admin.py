@@ -14,9 +14,10 @@ from django.urls import reverse
 from backoffice.audit import Actor
 from backoffice.models import AuditLog
 from jobs.models import PostingStatus
-from moderation import services
+from moderation.actions import appeals, claims, common, decisions, intake
+from moderation.actions.decisions import DecisionRequest
+from moderation.actions.intake import HitInput
 from moderation.models import Case, CaseStatus, DecisionAction, Rule, RuleMode
-from moderation.services import DecisionRequest, HitInput
 from tests.factories import JobPostingFactory
 from tests.moderation.conftest import file_report, make_user, template
 
@@ -49,7 +50,7 @@ class TestQueuePage:
         make_cases(3)
         small, _ = queries(client, reverse(QUEUE))
         cases = make_cases(27)
-        services.case_claim(user=moderator, case=cases[0])
+        claims.case_claim(user=moderator, case=cases[0])
         large, sql = queries(client, reverse(QUEUE))
         assert large == small, "\n".join(sql)
 
@@ -66,7 +67,7 @@ class TestQueuePage:
 
     def test_filters_mine_and_overdue(self, moderator) -> None:  # type: ignore[no-untyped-def]
         first, second = make_cases(2)
-        services.case_claim(user=moderator, case=first)
+        claims.case_claim(user=moderator, case=first)
         client = client_for(moderator)
         mine = client.get(reverse(QUEUE) + "?assignee=mine").content.decode()
         assert f">#{first.pk}<" in mine and f">#{second.pk}<" not in mine
@@ -86,18 +87,22 @@ class TestCasePage:
         rule = Rule.objects.create(
             name="전화번호", kind="contact", clause="P4-off-platform", weight=30, mode=RuleMode.FLAG, enabled=True
         )
-        case = services.hits_record(
-            posting=posting,
-            hits=[
-                HitInput(
-                    rule,
-                    {
-                        "spans": [{"field": "description", "start": 4, "end": 17, "text": "010-1234-5678"}],
-                        "summary": "phone",
-                    },
+        case = intake.hits_record(
+            [
+                intake.HitsRecord(
+                    posting=posting,
+                    hits=[
+                        HitInput(
+                            rule,
+                            {
+                                "spans": [{"field": "description", "start": 4, "end": 17, "text": "010-1234-5678"}],
+                                "summary": "phone",
+                            },
+                        )
+                    ],
                 )
-            ],
-        )
+            ]
+        )[0].value
         file_report(posting, "scam", text="사기 같아요")
         url = reverse("admin:moderation_case_change", args=[case.pk])
         client = client_for(moderator)
@@ -174,11 +179,11 @@ class TestCasePage:
 
 # --- role × action matrix (server-side: the services refuse, whatever the entry point) ---------------------
 def claim(user, case: Case) -> None:  # type: ignore[no-untyped-def]
-    services.case_claim(user=user, case=case)
+    claims.case_claim(user=user, case=case)
 
 
 def decide_remove(user, case: Case) -> None:  # type: ignore[no-untyped-def]
-    services.case_decide(
+    decisions.case_decide(
         user=user,
         case=case,
         request=DecisionRequest(
@@ -189,9 +194,9 @@ def decide_remove(user, case: Case) -> None:  # type: ignore[no-untyped-def]
 
 def take_over(user, case: Case) -> None:  # type: ignore[no-untyped-def]
     other = make_user("Moderator")
-    services.case_claim(user=other, case=case)
+    claims.case_claim(user=other, case=case)
     case.refresh_from_db()
-    services.case_claim(user=user, case=case)
+    claims.case_claim(user=user, case=case)
 
 
 def handle_escalated(user, case: Case) -> None:  # type: ignore[no-untyped-def]
@@ -201,7 +206,7 @@ def handle_escalated(user, case: Case) -> None:  # type: ignore[no-untyped-def]
 
 
 def ban(user, case: Case) -> None:  # type: ignore[no-untyped-def]
-    services.case_decide(
+    decisions.case_decide(
         user=user,
         case=case,
         request=DecisionRequest(
@@ -215,14 +220,14 @@ def ban(user, case: Case) -> None:  # type: ignore[no-untyped-def]
 
 def undo_someone_elses(user, case: Case) -> None:  # type: ignore[no-untyped-def]
     decider = make_user("Moderator")
-    decision = services.case_decide(
+    decision = decisions.case_decide(
         user=decider,
         case=case,
         request=DecisionRequest(
             action=DecisionAction.REMOVE, expected_version=case.version, reason_template=template("remove-false-ad")
         ),
     )
-    services.decision_undo(user=user, decision=decision)
+    decisions.decision_undo(user=user, decision=decision)
 
 
 ACTIONS: dict[str, Callable[..., None]] = {
@@ -250,7 +255,7 @@ def test_role_action_matrix(role: str, action: str) -> None:
     try:
         ACTIONS[action](user, case)
         outcome = True
-    except (PermissionDenied, services.ClaimConflictError):
+    except (PermissionDenied, common.ClaimConflictError):
         # A claim conflict is how "not allowed to take over" reads to a moderator.
         outcome = False
     assert outcome == allowed, f"{role} {action}: expected {'allowed' if allowed else 'refused'}"
@@ -269,7 +274,7 @@ def test_analyst_sees_the_queue_but_gets_no_decision_form(analyst) -> None:  # t
 
 def test_staff_record_an_appeal_and_the_case_returns_to_the_queue(moderator, moderator2) -> None:  # type: ignore[no-untyped-def]
     (case,) = make_cases(1)
-    decision = services.case_decide(
+    decision = decisions.case_decide(
         user=moderator,
         case=case,
         request=DecisionRequest(
@@ -298,7 +303,7 @@ def test_release_expired_claims_task(moderator) -> None:  # type: ignore[no-unty
     from moderation.tasks import release_expired_claims
 
     (case,) = make_cases(1)
-    services.case_claim(user=moderator, case=case, now=timezone.now() - dt.timedelta(hours=1))
+    claims.case_claim(user=moderator, case=case, now=timezone.now() - dt.timedelta(hours=1))
     assert release_expired_claims.apply().get() == {"released": 1}
     case.refresh_from_db()
     assert case.claimed_by is None
@@ -310,20 +315,20 @@ def _history(n: int, moderator, other) -> None:  # type: ignore[no-untyped-def]
     )[0]
     for _ in range(n):
         posting = JobPostingFactory()
-        hits_case = services.hits_record(posting=posting, hits=[HitInput(rule, {})])
+        hits_case = intake.hits_record([intake.HitsRecord(posting=posting, hits=[HitInput(rule, {})])])[0].value
         case = file_report(posting, "scam").case
         assert hits_case is not None and hits_case.pk == case.pk
         case.refresh_from_db()
-        decision = services.case_decide(
+        decision = decisions.case_decide(
             user=moderator,
             case=case,
             request=DecisionRequest(
                 action="sanction", expected_version=case.version, reason_template=template("sanction-false-ad")
             ),
         )
-        services.appeal_file(actor=Actor.marketplace(), decision=decision, text="이의")
+        appeals.appeal_file(actor=Actor.marketplace(), decision=decision, text="이의")
         approved_case = file_report(JobPostingFactory(), "other").case
-        services.case_decide(
+        decisions.case_decide(
             user=other,
             case=approved_case,
             request=DecisionRequest(

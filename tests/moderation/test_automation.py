@@ -17,11 +17,12 @@ from backoffice.automation import PERIODIC_TASKS, Queue
 from backoffice.celery import app
 from backoffice.models import ActorKind, AuditLog, Notification, NotificationKind
 from backoffice.schedule import DEFAULT_SCHEDULE
-from jobs import services as jobs_services
 from jobs.models import CloseReason, PostingStatus
-from moderation import digest, services, tasks, wages
+from moderation import digest, tasks, wages
+from moderation.actions import claims
 from moderation.models import Band, Case, CaseEvent, CaseStatus, RuleHit
 from tests.factories import JobPostingFactory, SeekerFactory
+from tests.jobs import calls as jobs_services
 from tests.moderation.conftest import file_report
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ class TestSlaEscalation:
         on_time = file_report(JobPostingFactory(), "scam").case
 
         with django_capture_on_commit_callbacks(execute=True):
-            escalated = services.cases_escalate_overdue(now=now)
+            escalated = claims.cases_escalate_overdue(now=now)
 
         assert [c.pk for c in escalated] == [case.pk]
         case.refresh_from_db()
@@ -78,7 +79,7 @@ class TestSlaEscalation:
 
         # Idempotent: a rerun (or a redelivered message) finds nothing to do and tells nobody again.
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.cases_escalate_overdue(now=now + dt.timedelta(minutes=1)) == []
+            assert claims.cases_escalate_overdue(now=now + dt.timedelta(minutes=1)) == []
         assert notes.count() == 2 and len(mail.outbox) == 2
         assert AuditLog.objects.filter(action="case.sla_escalated").count() == 1
 
@@ -88,7 +89,7 @@ class TestSlaEscalation:
         now = timezone.now()
         cases = [overdue_case(hours=h, now=now) for h in (3, 2, 1)]
         with django_capture_on_commit_callbacks(execute=True):
-            escalated = services.cases_escalate_overdue(now=now, batch_size=2)
+            escalated = claims.cases_escalate_overdue(now=now, batch_size=2)
         # Most overdue first; the rest waits for the next run.
         assert [c.pk for c in escalated] == [cases[0].pk, cases[1].pk]
         note = Notification.objects.get(recipient=senior)
@@ -98,7 +99,7 @@ class TestSlaEscalation:
         assert len(mail.outbox) == 1
 
         with django_capture_on_commit_callbacks(execute=True):
-            assert [c.pk for c in services.cases_escalate_overdue(now=now)] == [cases[2].pk]
+            assert [c.pk for c in claims.cases_escalate_overdue(now=now)] == [cases[2].pk]
         assert Notification.objects.filter(recipient=senior).count() == 2
         bodies = "\n".join(Notification.objects.values_list("body", flat=True))
         for case in cases:
@@ -107,12 +108,12 @@ class TestSlaEscalation:
     def test_a_case_under_a_live_claim_waits_for_the_claim(self, moderator, senior) -> None:  # type: ignore[no-untyped-def]
         now = timezone.now()
         case = overdue_case(now=now)
-        services.case_claim(user=moderator, case=case, now=now)
-        assert services.cases_escalate_overdue(now=now) == []
+        claims.case_claim(user=moderator, case=case, now=now)
+        assert claims.cases_escalate_overdue(now=now) == []
         assert Case.objects.get(pk=case.pk).status == CaseStatus.OPEN
         # The claim lapses without a decision: the next run escalates it.
         later = now + dt.timedelta(minutes=settings.MODERATION["CLAIM_MINUTES"] + 1)
-        assert [c.pk for c in services.cases_escalate_overdue(now=later)] == [case.pk]
+        assert [c.pk for c in claims.cases_escalate_overdue(now=later)] == [case.pk]
 
     def test_the_task_runs_the_service(self, senior) -> None:  # type: ignore[no-untyped-def]
         overdue_case()
@@ -224,7 +225,7 @@ class TestDailyDigest:
         # SLA: one escalated by the job (its clock restarts), one escalated case past its new due time, one
         # breach from two days ago (outside the window).
         breached = overdue_case(now=now)
-        services.cases_escalate_overdue(now=now)
+        claims.cases_escalate_overdue(now=now)
         Case.objects.filter(pk=breached.pk).update(band=Band.HIGH)
         second = file_report(JobPostingFactory(), "scam").case
         Case.objects.filter(pk=second.pk).update(

@@ -17,7 +17,7 @@ from backoffice.events.tokens import api_token_create
 from backoffice.models import AuditLog
 from backoffice.roles import MODERATOR
 from jobs.models import PostingStatus
-from moderation import services
+from moderation.actions import decisions
 from moderation.models import Appeal, Case, CaseStatus, Report
 from tests.factories import JobPostingFactory
 from tests.moderation.conftest import file_report, make_user, template
@@ -96,10 +96,10 @@ class TestReads:
         JobPostingFactory(external_id="live-1")
         hidden = JobPostingFactory(external_id="hidden-1")
         case = file_report(hidden, "scam").case
-        services.case_decide(
+        decisions.case_decide(
             user=moderator,
             case=case,
-            request=services.DecisionRequest(
+            request=decisions.DecisionRequest(
                 action="remove", expected_version=case.version, reason_template=template("remove-false-ad")
             ),
         )
@@ -163,10 +163,10 @@ class TestMutations:
         assert missing["errors"] == [{"field": "id", "code": "NOT_FOUND"}]
 
         case = Report.objects.get(external_id="r-gql-1").case
-        decision = services.case_decide(
+        decision = decisions.case_decide(
             user=moderator,
             case=case,
-            request=services.DecisionRequest(
+            request=decisions.DecisionRequest(
                 action="remove", expected_version=case.version, reason_template=template("remove-false-ad")
             ),
         )

@@ -19,12 +19,12 @@ from django.urls import reverse
 from backoffice.audit import Actor
 from backoffice.models import AuditLog
 from backoffice.roles import MODERATOR, OPS_ADMIN
-from jobs import services as jobs_services
 from jobs.models import CloseReason, JobPosting, PostingStatus
 from moderation import screening
 from moderation.models import Case, CaseStatus, Rule, RuleHit, RuleMode
 from moderation.rules.contact import ContactEvaluator
 from tests.factories import EmployerFactory, JobPostingFactory
+from tests.jobs import calls as jobs_services
 from tests.moderation.conftest import file_report, make_user
 
 pytestmark = pytest.mark.django_db

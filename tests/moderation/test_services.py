@@ -9,10 +9,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from backoffice.actions import one
 from backoffice.audit import Actor
 from backoffice.models import AuditLog, OutboxEvent
 from jobs.models import AccountStatus, PostingStatus
-from moderation import services
+from moderation.actions import appeals, claims, common, decisions, intake
+from moderation.actions.decisions import DecisionRequest
+from moderation.actions.intake import HitInput
 from moderation.models import (
     Appeal,
     AppealStatus,
@@ -28,7 +31,6 @@ from moderation.models import (
     SanctionKind,
     SecondReview,
 )
-from moderation.services import DecisionRequest, HitInput
 from tests.factories import EmployerFactory, JobPostingFactory, SeekerFactory
 from tests.moderation.conftest import file_report, template
 
@@ -73,8 +75,8 @@ class TestIntake:
             "target": posting,
             "reason": "spam",
         }
-        services.report_file(**args)
-        services.report_file(**args)
+        one(intake.reports_file([intake.ReportFiling(**args)]))
+        one(intake.reports_file([intake.ReportFiling(**args)]))
         assert Case.objects.get().report_count == 1
         assert ReporterStats.objects.get().reports_filed == 1
 
@@ -118,7 +120,9 @@ class TestIntake:
             name="dry", kind="keywords", clause="P1-false-ad", weight=30, mode=RuleMode.DRY_RUN, enabled=True
         )
         evidence = {"spans": [{"field": "description", "start": 0, "end": 3, "text": "010"}], "summary": "phone"}
-        case = services.hits_record(posting=posting, hits=[HitInput(flag, evidence), HitInput(dry, {})])
+        case = intake.hits_record(
+            [intake.HitsRecord(posting=posting, hits=[HitInput(flag, evidence), HitInput(dry, {})])]
+        )[0].value
         assert case is not None and case.hit_count == 1
         assert RuleHit.objects.filter(case__isnull=True, rule=dry).count() == 1
         posting.refresh_from_db()
@@ -131,38 +135,38 @@ class TestIntake:
             mode=RuleMode.AUTO_HIDE,
             enabled=True,
         )
-        services.hits_record(posting=posting, hits=[HitInput(hide, {})])
+        intake.hits_record([intake.HitsRecord(posting=posting, hits=[HitInput(hide, {})])])
         posting.refresh_from_db()
         assert posting.status == PostingStatus.HIDDEN
 
 
 class TestClaims:
     def test_claim_conflict_and_senior_takeover(self, reported_case, moderator, moderator2, senior) -> None:  # type: ignore[no-untyped-def]
-        services.case_claim(user=moderator, case=reported_case)
-        with pytest.raises(services.ClaimConflictError, match="mod1 is working on this case"):
-            services.case_claim(user=moderator2, case=reported_case)
-        taken = services.case_claim(user=senior, case=reported_case)
+        claims.case_claim(user=moderator, case=reported_case)
+        with pytest.raises(common.ClaimConflictError, match="mod1 is working on this case"):
+            claims.case_claim(user=moderator2, case=reported_case)
+        taken = claims.case_claim(user=senior, case=reported_case)
         assert taken.claimed_by == senior
         assert AuditLog.objects.filter(action="case.claim_taken_over", metadata__from="mod1").exists()
 
     def test_nobody_decides_a_case_claimed_by_someone_else(self, reported_case, moderator, moderator2) -> None:  # type: ignore[no-untyped-def]
-        claimed = services.case_claim(user=moderator, case=reported_case)
-        with pytest.raises(services.ClaimConflictError):
-            services.case_decide(user=moderator2, case=claimed, request=remove(claimed))
+        claimed = claims.case_claim(user=moderator, case=reported_case)
+        with pytest.raises(common.ClaimConflictError):
+            decisions.case_decide(user=moderator2, case=claimed, request=remove(claimed))
 
     def test_expired_claims_are_released(self, reported_case, moderator, moderator2) -> None:  # type: ignore[no-untyped-def]
-        services.case_claim(user=moderator, case=reported_case, now=timezone.now() - dt.timedelta(hours=1))
-        assert services.claims_release_expired() == 1
-        assert services.claims_release_expired() == 0
+        claims.case_claim(user=moderator, case=reported_case, now=timezone.now() - dt.timedelta(hours=1))
+        assert claims.claims_release_expired() == 1
+        assert claims.claims_release_expired() == 0
         reported_case.refresh_from_db()
         assert reported_case.claimed_by is None
-        services.case_claim(user=moderator2, case=reported_case)  # free for anyone now
+        claims.case_claim(user=moderator2, case=reported_case)  # free for anyone now
 
 
 class TestDecisions:
     def test_remove_hides_upholds_reports_and_announces(self, reported_case, moderator) -> None:  # type: ignore[no-untyped-def]
-        case = services.case_claim(user=moderator, case=reported_case)
-        decision = services.case_decide(user=moderator, case=case, request=remove(case, note="현금 수거"))
+        case = claims.case_claim(user=moderator, case=reported_case)
+        decision = decisions.case_decide(user=moderator, case=case, request=remove(case, note="현금 수거"))
         case.refresh_from_db()
         posting = case.posting
         posting.refresh_from_db()
@@ -186,8 +190,8 @@ class TestDecisions:
     def test_stale_view_is_refused_and_nothing_applied(self, reported_case, moderator) -> None:  # type: ignore[no-untyped-def]
         seen_version = reported_case.version
         file_report(reported_case.posting, "scam", reporter="late-reporter")  # the case changes meanwhile
-        with pytest.raises(services.StaleCaseError, match="changed while you were looking"):
-            services.case_decide(
+        with pytest.raises(common.StaleCaseError, match="changed while you were looking"):
+            decisions.case_decide(
                 user=moderator,
                 case=reported_case,
                 request=DecisionRequest(
@@ -200,14 +204,14 @@ class TestDecisions:
 
     def test_a_decision_is_never_applied_twice(self, reported_case, moderator) -> None:  # type: ignore[no-untyped-def]
         request = remove(reported_case)
-        services.case_decide(user=moderator, case=reported_case, request=request)
-        with pytest.raises(services.ModerationError):
-            services.case_decide(user=moderator, case=reported_case, request=request)
+        decisions.case_decide(user=moderator, case=reported_case, request=request)
+        with pytest.raises(common.ModerationError):
+            decisions.case_decide(user=moderator, case=reported_case, request=request)
         assert reported_case.decisions.count() == 1
 
     def test_template_must_fit_the_action(self, reported_case, moderator) -> None:  # type: ignore[no-untyped-def]
-        with pytest.raises(services.ModerationError, match="does not fit"):
-            services.case_decide(
+        with pytest.raises(common.ModerationError, match="does not fit"):
+            decisions.case_decide(
                 user=moderator,
                 case=reported_case,
                 request=DecisionRequest(
@@ -216,8 +220,8 @@ class TestDecisions:
                     reason_template=template("remove-false-ad"),
                 ),
             )
-        with pytest.raises(services.ModerationError, match="reason template"):
-            services.case_decide(
+        with pytest.raises(common.ModerationError, match="reason template"):
+            decisions.case_decide(
                 user=moderator,
                 case=reported_case,
                 request=DecisionRequest(action="remove", expected_version=reported_case.version),
@@ -226,19 +230,19 @@ class TestDecisions:
     def test_approve_publishes_a_pending_posting(self, moderator) -> None:  # type: ignore[no-untyped-def]
         posting = JobPostingFactory(status=PostingStatus.PENDING_REVIEW, published_at=None, expires_at=None)
         case = file_report(posting, "other").case
-        services.case_decide(user=moderator, case=case, request=approve(case))
+        decisions.case_decide(user=moderator, case=case, request=approve(case))
         posting.refresh_from_db()
         assert posting.status == PostingStatus.PUBLISHED
         assert ReporterStats.objects.get().reports_dismissed == 1
 
     def test_escalation_needs_a_note_and_then_a_senior(self, reported_case, moderator, senior) -> None:  # type: ignore[no-untyped-def]
-        with pytest.raises(services.ModerationError, match="note"):
-            services.case_decide(
+        with pytest.raises(common.ModerationError, match="note"):
+            decisions.case_decide(
                 user=moderator,
                 case=reported_case,
                 request=DecisionRequest(action="escalate", expected_version=reported_case.version),
             )
-        services.case_decide(
+        decisions.case_decide(
             user=moderator,
             case=reported_case,
             request=DecisionRequest(action="escalate", expected_version=reported_case.version, note="보이스피싱 의심"),
@@ -246,8 +250,8 @@ class TestDecisions:
         reported_case.refresh_from_db()
         assert reported_case.status == CaseStatus.ESCALATED
         with pytest.raises(PermissionDenied):
-            services.case_claim(user=moderator, case=reported_case)
-        services.case_decide(user=senior, case=reported_case, request=remove(reported_case))
+            claims.case_claim(user=moderator, case=reported_case)
+        decisions.case_decide(user=senior, case=reported_case, request=remove(reported_case))
         reported_case.refresh_from_db()
         assert reported_case.status == CaseStatus.RESOLVED
 
@@ -256,7 +260,7 @@ class TestDecisions:
         kinds = []
         for _ in range(3):
             case = file_report(JobPostingFactory(employer=employer), "scam").case
-            services.case_decide(
+            decisions.case_decide(
                 user=moderator,
                 case=case,
                 request=DecisionRequest(
@@ -272,8 +276,8 @@ class TestDecisions:
             action="sanction", expected_version=fourth.version, reason_template=template("sanction-false-ad")
         )
         with pytest.raises(PermissionDenied, match="ban"):
-            services.case_decide(user=moderator, case=fourth, request=request)
-        services.case_decide(user=senior, case=fourth, request=request)
+            decisions.case_decide(user=moderator, case=fourth, request=request)
+        decisions.case_decide(user=senior, case=fourth, request=request)
         employer.refresh_from_db()
         assert employer.account_status == AccountStatus.BANNED
         assert OutboxEvent.objects.filter(type="sanction.applied", payload__sanction="ban").count() == 1
@@ -285,7 +289,7 @@ class TestDecisions:
         posting.refresh_from_db()
         assert posting.status == PostingStatus.HIDDEN
         case.refresh_from_db()
-        services.case_decide(
+        decisions.case_decide(
             user=moderator,
             case=case,
             request=DecisionRequest(
@@ -298,8 +302,8 @@ class TestDecisions:
 
 class TestUndo:
     def test_undo_within_the_window_restores_everything(self, reported_case, moderator) -> None:  # type: ignore[no-untyped-def]
-        decision = services.case_decide(user=moderator, case=reported_case, request=remove(reported_case))
-        services.decision_undo(user=moderator, decision=decision, note="wrong case")
+        decision = decisions.case_decide(user=moderator, case=reported_case, request=remove(reported_case))
+        decisions.decision_undo(user=moderator, decision=decision, note="wrong case")
         reported_case.refresh_from_db()
         reported_case.posting.refresh_from_db()
         assert reported_case.posting.status == PostingStatus.PUBLISHED
@@ -310,26 +314,26 @@ class TestUndo:
         assert OutboxEvent.objects.filter(type="posting.moderated", payload__status="published").exists()
 
     def test_undo_after_the_window_or_by_someone_else_is_refused(self, reported_case, moderator, moderator2) -> None:  # type: ignore[no-untyped-def]
-        decision = services.case_decide(user=moderator, case=reported_case, request=remove(reported_case))
+        decision = decisions.case_decide(user=moderator, case=reported_case, request=remove(reported_case))
         with pytest.raises(PermissionDenied):
-            services.decision_undo(user=moderator2, decision=decision)
+            decisions.decision_undo(user=moderator2, decision=decision)
         decision.created_at = timezone.now() - dt.timedelta(hours=1)
         decision.save(update_fields=["created_at"])
-        with pytest.raises(services.ModerationError, match="window"):
-            services.decision_undo(user=moderator, decision=decision)
+        with pytest.raises(common.ModerationError, match="window"):
+            decisions.decision_undo(user=moderator, decision=decision)
 
 
 class TestAppealsAndSecondReviews:
     def test_appeal_reopens_for_a_different_moderator_and_records_overturn(
         self, reported_case, moderator, moderator2
     ) -> None:  # type: ignore[no-untyped-def]
-        decision = services.case_decide(user=moderator, case=reported_case, request=remove(reported_case))
-        appeal = services.appeal_file(actor=Actor.marketplace(), decision=decision, text="정상 공고입니다")
+        decision = decisions.case_decide(user=moderator, case=reported_case, request=remove(reported_case))
+        appeal = appeals.appeal_file(actor=Actor.marketplace(), decision=decision, text="정상 공고입니다")
         case = Case.objects.get(pk=appeal.case_id)
         assert case.status == CaseStatus.OPEN and case.is_appeal
         with pytest.raises(PermissionDenied, match="another moderator"):
-            services.case_claim(user=moderator, case=case)
-        services.case_decide(user=moderator2, case=case, request=approve(case))
+            claims.case_claim(user=moderator, case=case)
+        decisions.case_decide(user=moderator2, case=case, request=approve(case))
         appeal.refresh_from_db()
         assert appeal.status == AppealStatus.OVERTURNED
         case.posting.refresh_from_db()
@@ -337,14 +341,14 @@ class TestAppealsAndSecondReviews:
 
     def test_sampled_approvals_go_to_a_second_moderator(self, moderator, moderator2) -> None:  # type: ignore[no-untyped-def]
         case = file_report(JobPostingFactory(), "other").case
-        decision = services.case_decide(user=moderator, case=case, request=approve(case), draw=0.0)
+        decision = decisions.case_decide(user=moderator, case=case, request=approve(case), draw=0.0)
         review = SecondReview.objects.get(decision=decision)
         with pytest.raises(PermissionDenied):
-            services.second_review_complete(user=moderator, review=review, agreed=True)
-        services.second_review_complete(user=moderator2, review=review, agreed=False, note="급여 미달")
+            decisions.second_review_complete(user=moderator, review=review, agreed=True)
+        decisions.second_review_complete(user=moderator2, review=review, agreed=False, note="급여 미달")
         review.refresh_from_db()
         assert (review.status, review.reviewer) == ("disagreed", moderator2)
         other = file_report(JobPostingFactory(), "other").case
-        services.case_decide(user=moderator, case=other, request=approve(other), draw=0.99)
+        decisions.case_decide(user=moderator, case=other, request=approve(other), draw=0.99)
         assert SecondReview.objects.count() == 1
         assert Appeal.objects.count() == 0

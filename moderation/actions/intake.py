@@ -1,34 +1,33 @@
-"""Set-based intake for the ingestion batches: many reports, or many postings' rule hits, at once.
+"""Intake: users' reports and rule hits put their targets in the review queue. One implementation each, over a
+list: the ingestion consumer passes a batch's reports, screening a batch's hits, a test or the admin a list of
+one.
 
-``services.report_file`` and ``services.hits_record`` open or update one case with a dozen statements
-(find and lock the case, insert, count, re-score with its signals, bump the version, audit, timeline). A
-consumer batch brings dozens of them; these do the same for all of a batch's targets with a constant number
-of statements: one locking read of the targets' open cases (``ORDER BY id``, the same order in every
-batch), one insert of the new cases, of the reports or hits, of the timeline entries and of the audit rows,
-one read of every case's scoring signals (``selectors.case_signals_many``) and one update of the cases.
-Auto-hiding stays per case (``services._maybe_auto_hide``: rare, and it writes a decision and an outbox
-event). The per-item services stay the reference and the fallback: on an error the caller's savepoint rolls
-back and each item goes through them.
+A call opens or updates each target's case with a constant number of statements whatever the list's size: one
+locking read of the targets' open cases (``ORDER BY id``, the same order in every batch), one insert of the
+new cases, of the reports or hits, of the timeline entries and of the audit rows, one read of every case's
+scoring signals (``selectors.case_signals_many``) and one update of the cases. Auto-hiding stays per case
+(``common.maybe_auto_hide``: rare, and it writes a decision and an outbox event).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.actions import Outcome, as_domain_error
 from backoffice.audit import Actor, audit_entry, audit_record_many
 from backoffice.bulk import bulk_update_rows
 from jobs.models import JobPosting
 from moderation import policies, selectors
-from moderation.models import Case, CaseEvent, CaseStatus, Report, ReporterStats, RuleHit, RuleMode, target_key
-from moderation.services import HitInput, Target, _config, _kind_of, _maybe_auto_hide, _rescore
+from moderation.actions.common import Target, config, kind_of, maybe_auto_hide, rescore
+from moderation.models import Case, CaseEvent, CaseStatus, Report, ReporterStats, Rule, RuleHit, RuleMode, target_key
 
 CASE_FIELDS = (
     "report_count",
@@ -44,10 +43,24 @@ CASE_FIELDS = (
 
 
 @dataclass(frozen=True)
-class ReportFiling:
-    """One ``report.filed`` event, its target resolved."""
+class HitInput:
+    rule: Rule
+    evidence: dict[str, Any]
 
-    event_id: uuid.UUID
+
+@dataclass(frozen=True)
+class HitsRecord:
+    """A posting's new rule hits (the caller holds the posting's row lock)."""
+
+    posting: JobPosting
+    hits: Sequence[HitInput]
+    actor: Actor = field(default_factory=lambda: Actor.system("screening"))
+
+
+@dataclass(frozen=True)
+class ReportFiling:
+    """One user's report, its target resolved."""
+
     actor: Actor
     external_id: str
     reporter_kind: str
@@ -72,7 +85,7 @@ class _Cases:
     def __init__(self, targets: Sequence[Target], primary_reasons: dict[str, str] | None = None) -> None:
         by_key: dict[str, Target] = {}
         for target in targets:
-            by_key[target_key(_kind_of(target), target.pk)] = target
+            by_key[target_key(kind_of(target), target.pk)] = target
         existing = (
             Case.objects.select_for_update(no_key=True, of=("self",))
             .select_related("posting")
@@ -86,13 +99,13 @@ class _Cases:
         for key, target in by_key.items():
             if key in self.work:
                 continue
-            kind = _kind_of(target)
+            kind = kind_of(target)
             case = Case(
                 target_kind=kind,
                 target_key=key,
                 primary_reason=(primary_reasons or {}).get(key, ""),
                 opened_at=now,
-                due_at=policies.due_at(now, policies.Band.LOW, _config()["SLA_HOURS"]),
+                due_at=policies.due_at(now, policies.Band.LOW, config()["SLA_HOURS"]),
                 region_code=getattr(target, "region_code", ""),
                 category=getattr(target, "category", ""),
                 **{kind.value: target},
@@ -104,7 +117,7 @@ class _Cases:
         Case.objects.bulk_create(new)
 
     def of(self, target: Target) -> _CaseWork:
-        return self.work[target_key(_kind_of(target), target.pk)]
+        return self.work[target_key(kind_of(target), target.pk)]
 
     def finish(self, audits: list) -> None:  # type: ignore[type-arg]
         """Re-score every touched case once, auto-hide where due, write cases, timeline and audit rows."""
@@ -113,8 +126,8 @@ class _Cases:
         timeline: list[CaseEvent] = []
         for work in works:
             case = work.case
-            _rescore(case, signals[case.pk])
-            _maybe_auto_hide(case, force=bool(work.auto_hide_rules), reason=", ".join(work.auto_hide_rules))
+            rescore(case, signals[case.pk])
+            maybe_auto_hide(case, force=bool(work.auto_hide_rules), reason=", ".join(work.auto_hide_rules))
             case.version += 1  # the row is locked (or new): the in-memory version is current
             for kind, actor, message in work.events:
                 timeline.append(
@@ -133,24 +146,26 @@ class _Cases:
             transaction.on_commit(selectors.forget_backlog_count)
 
 
-def reports_file_many(filings: Sequence[ReportFiling]) -> dict[uuid.UUID, str]:
-    """Record many reports (``services.report_file`` for each); returns the rejected ones (event id → reason).
-
-    A report already recorded (same external id) changes nothing; several reports on one target in the batch
-    go to one case."""
-    rejected: dict[uuid.UUID, str] = {}
-    known = set(
-        Report.objects.filter(external_id__in=[f.external_id for f in filings]).values_list("external_id", flat=True)
-    )
-    todo: list[ReportFiling] = []
-    for filing in filings:
-        if filing.external_id not in known:
-            known.add(filing.external_id)
-            todo.append(filing)
+@transaction.atomic
+def reports_file(filings: Sequence[ReportFiling]) -> list[Outcome[Report]]:
+    """Record users' reports and put their targets in the queue. A report already recorded (same external id)
+    changes nothing, so replays are harmless; several reports on one target go to one case; a report that
+    breaks a field rule is rejected before any case is opened."""
+    outcomes: list[Outcome[Report]] = [Outcome.unchanged(None)] * len(filings)
+    known = {r.external_id: r for r in Report.objects.filter(external_id__in=sorted({f.external_id for f in filings}))}
+    todo: list[tuple[int, ReportFiling]] = []
+    for index in sorted(range(len(filings)), key=lambda i: (filings[i].filed_at or timezone.now(), i)):
+        filing = filings[index]
+        if filing.external_id in known:
+            outcomes[index] = Outcome.unchanged(known[filing.external_id])
+        else:
+            known[filing.external_id] = None  # type: ignore[assignment]  # the first of the list counts
+            todo.append((index, filing))
     # Validated before any case is opened: a report that fails opens nothing.
     valid: list[tuple[ReportFiling, Report]] = []
-    for filing in todo:
-        kind = _kind_of(filing.target)
+    now = timezone.now()
+    for index, filing in todo:
+        kind = kind_of(filing.target)
         report = Report(
             external_id=filing.external_id,
             reporter_kind=filing.reporter_kind,
@@ -159,17 +174,18 @@ def reports_file_many(filings: Sequence[ReportFiling]) -> dict[uuid.UUID, str]:
             text=filing.text,
             target_kind=kind,
             target_key=target_key(kind, filing.target.pk),
-            filed_at=filing.filed_at or timezone.now(),
+            filed_at=filing.filed_at or now,
             **{kind.value: filing.target},
         )
         try:
             report.full_clean(exclude=["case", "posting", "employer", "seeker"], validate_unique=False)
         except ValidationError as exc:
-            rejected[filing.event_id] = "; ".join(str(m) for m in exc.messages)
+            outcomes[index] = Outcome.rejected(as_domain_error(exc))
             continue
         valid.append((filing, report))
+        outcomes[index] = Outcome.applied(report)
     if not valid:
-        return rejected
+        return outcomes
     first_reason: dict[str, str] = {}
     for filing, report in valid:
         first_reason.setdefault(report.target_key, filing.reason)
@@ -228,18 +244,21 @@ def reports_file_many(filings: Sequence[ReportFiling]) -> dict[uuid.UUID, str]:
     ReporterStats.objects.bulk_create(new_stats)
     bulk_update_rows(ReporterStats, [s for key, s in stats.items() if key in filed], ["reports_filed"])
     cases.finish(audits)
-    return rejected
+    return outcomes
 
 
-def hits_record_many(items: Sequence[tuple[JobPosting, Sequence[HitInput]]], *, actor: Actor) -> dict[int, Case]:
-    """``services.hits_record`` for many postings (locked by the caller); returns posting pk → its case, for
-    postings with live hits."""
+@transaction.atomic
+def hits_record(items: Sequence[HitsRecord]) -> list[Outcome[Case]]:
+    """Record rule hits on postings. Dry-run hits are only recorded; flag/auto-hide hits open or update the
+    posting's case (the outcome's value; None without live hits), and an auto-hide rule hides the posting at
+    once (a person then confirms or restores)."""
     rows: list[RuleHit] = []
-    live_items = [(p, [h for h in hits if h.rule.mode != RuleMode.DRY_RUN]) for p, hits in items]
-    cases = _Cases([p for p, live in live_items if live])
+    live_items = [[h for h in item.hits if h.rule.mode != RuleMode.DRY_RUN] for item in items]
+    cases = _Cases([item.posting for item, live in zip(items, live_items, strict=True) if live])
     audits = []
-    result: dict[int, Case] = {}
-    for (posting, hits), (_p, live) in zip(items, live_items, strict=True):
+    outcomes: list[Outcome[Case]] = []
+    for item, live in zip(items, live_items, strict=True):
+        posting, hits, actor = item.posting, item.hits, item.actor
         for hit in hits:
             if hit.rule.mode == RuleMode.DRY_RUN:
                 rows.append(
@@ -252,6 +271,7 @@ def hits_record_many(items: Sequence[tuple[JobPosting, Sequence[HitInput]]], *, 
                     )
                 )
         if not live:
+            outcomes.append(Outcome.unchanged(None))
             continue
         work = cases.of(posting)
         case = work.case
@@ -273,12 +293,12 @@ def hits_record_many(items: Sequence[tuple[JobPosting, Sequence[HitInput]]], *, 
             ("opened" if work.created and not work.events else "hits_added", actor, "Rules fired: " + ", ".join(names))
         )
         audits.append(
-            lambda case=case, names=names: audit_entry(
+            lambda case=case, names=names, actor=actor: audit_entry(
                 actor=actor, action="case.rule_hits", target=case, metadata={"rules": names}
             )
         )
-        result[posting.pk] = case
+        outcomes.append(Outcome.applied(case))
     # Hits first: the re-scoring reads them.
     RuleHit.objects.bulk_create(rows)
     cases.finish(audits)
-    return result
+    return outcomes
